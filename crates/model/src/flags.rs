@@ -35,7 +35,8 @@ pub(crate) fn deserialize_bits<'de, D: serde::Deserializer<'de>>(d: D) -> Result
             u64::try_from(v).map_err(|_| E::custom("bit set must not be negative"))
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
-            v.parse().map_err(|_| E::custom("bit set string is not a decimal u64"))
+            v.parse()
+                .map_err(|_| E::custom("bit set string is not a decimal u64"))
         }
     }
     d.deserialize_any(BitsVisitor)
@@ -303,8 +304,14 @@ mod tests {
     fn permissions_serialize_as_decimal_string() {
         let p = Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES;
         assert_eq!(serde_json::to_string(&p).unwrap(), r#""3072""#);
-        assert_eq!(serde_json::to_string(&Permissions::empty()).unwrap(), r#""0""#);
-        assert_eq!(serde_json::to_string(&Permissions::all()).unwrap(), r#""9007199254740991""#);
+        assert_eq!(
+            serde_json::to_string(&Permissions::empty()).unwrap(),
+            r#""0""#
+        );
+        assert_eq!(
+            serde_json::to_string(&Permissions::all()).unwrap(),
+            r#""9007199254740991""#
+        );
     }
 
     #[test]
@@ -314,7 +321,10 @@ mod tests {
         let q: Permissions = serde_json::from_str("3072").unwrap();
         assert_eq!(p, q);
         let future: Permissions = serde_json::from_str(r#""9223372036854775808""#).unwrap();
-        assert_eq!(serde_json::to_string(&future).unwrap(), r#""9223372036854775808""#);
+        assert_eq!(
+            serde_json::to_string(&future).unwrap(),
+            r#""9223372036854775808""#
+        );
         assert!(serde_json::from_str::<Permissions>(r#""-1""#).is_err());
         assert!(serde_json::from_str::<Permissions>(r#""lots""#).is_err());
     }
@@ -322,9 +332,13 @@ mod tests {
     #[test]
     fn default_everyone_is_what_discord_sends() {
         let p = Permissions::DEFAULT_EVERYONE;
-        assert!(p.contains(Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::CONNECT));
+        assert!(p.contains(
+            Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::CONNECT
+        ));
         assert!(!p.contains(Permissions::ADMINISTRATOR));
-        assert!(!p.intersects(Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES | Permissions::KICK_MEMBERS));
+        assert!(!p.intersects(
+            Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES | Permissions::KICK_MEMBERS
+        ));
     }
 
     #[test]
@@ -340,12 +354,24 @@ mod tests {
                 assert_eq!(back.bits(), 1 << 60);
             }};
         }
-        check!(MessageFlags, MessageFlags::SUPPRESS_EMBEDS | MessageFlags::IS_COMPONENTS_V2, "32772");
+        check!(
+            MessageFlags,
+            MessageFlags::SUPPRESS_EMBEDS | MessageFlags::IS_COMPONENTS_V2,
+            "32772"
+        );
         check!(UserFlags, UserFlags::VERIFIED_BOT, "65536");
-        check!(ApplicationFlags, ApplicationFlags::ALL_PRIVILEGED_INTENTS, "282624");
+        check!(
+            ApplicationFlags,
+            ApplicationFlags::ALL_PRIVILEGED_INTENTS,
+            "282624"
+        );
         check!(SystemChannelFlags, SystemChannelFlags::all(), "63");
         check!(ChannelFlags, ChannelFlags::PINNED, "2");
-        check!(MemberFlags, MemberFlags::DID_REJOIN | MemberFlags::IS_GUEST, "17");
+        check!(
+            MemberFlags,
+            MemberFlags::DID_REJOIN | MemberFlags::IS_GUEST,
+            "17"
+        );
         check!(RoleFlags, RoleFlags::IN_PROMPT, "1");
     }
 }

@@ -1,0 +1,335 @@
+//! Messages and pins.
+//!
+//! Messages are keyed `(channel_id, bucket, id)`. Because a bucket is a function of the id,
+//! ordering by `(bucket, id)` is ordering by id, and one row-value range such as
+//! `(bucket, id) < (?, ?)` walks the primary key across bucket boundaries in a single index scan.
+
+use async_trait::async_trait;
+use guildhall_model::id::marker::{ChannelMarker, GuildMarker, MessageMarker, UserMarker};
+use guildhall_model::{Id, Timestamp};
+use guildhall_store::{
+    MessageAnchor, MessageRecord, MessageStore, PinRecord, PinStore, StoreError, StoreResult,
+    clamp_message_limit, message_bucket,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::codec::{from_json, id_from_sql, sql_id, sql_time, to_json};
+use crate::{SqliteStore, backend, map_err};
+
+fn key(channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> (i64, i64, i64) {
+    // Buckets are small (days since 2015 / 10); the cast cannot wrap.
+    (sql_id(channel), message_bucket(id) as i64, sql_id(id))
+}
+
+fn decode(data: &str, pinned: bool) -> StoreResult<MessageRecord> {
+    let mut m: MessageRecord = from_json(data, "messages")?;
+    m.pinned = pinned;
+    Ok(m)
+}
+
+fn page(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<MessageRecord>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params, |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
+        })
+        .map_err(backend)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    rows.iter().map(|(d, p)| decode(d, *p)).collect()
+}
+
+const OLDER_INCLUSIVE: &str =
+    "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
+     AND (bucket, id) <= (?2, ?3) ORDER BY bucket DESC, id DESC LIMIT ?4";
+const OLDER: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
+     AND (bucket, id) < (?2, ?3) ORDER BY bucket DESC, id DESC LIMIT ?4";
+const NEWER: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
+     AND (bucket, id) > (?2, ?3) ORDER BY bucket ASC, id ASC LIMIT ?4";
+const LATEST: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
+     ORDER BY bucket DESC, id DESC LIMIT ?2";
+
+fn tombstone(
+    tx: &Transaction<'_>,
+    channel: Id<ChannelMarker>,
+    id: Id<MessageMarker>,
+) -> StoreResult<bool> {
+    let (c, b, i) = key(channel, id);
+    // The body is dropped: a deleted message's content must not linger in the database.
+    let n = tx
+        .execute(
+            "UPDATE messages SET deleted = 1, pinned = 0, data = '{}'
+             WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
+            params![c, b, i],
+        )
+        .map_err(backend)?;
+    if n > 0 {
+        tx.execute("DELETE FROM reactions WHERE message_id = ?", [i])
+            .map_err(backend)?;
+        tx.execute(
+            "DELETE FROM pins WHERE channel_id = ? AND message_id = ?",
+            [c, i],
+        )
+        .map_err(backend)?;
+    }
+    Ok(n > 0)
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn create_message(&self, message: &MessageRecord) -> StoreResult<()> {
+        let data = to_json(message, "messages")?;
+        let (c, b, i) = key(message.channel_id, message.id);
+        let (guild, author, pinned) = (
+            message.guild_id.map(sql_id),
+            sql_id(message.author_id),
+            message.pinned,
+        );
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO messages (channel_id, bucket, id, guild_id, author_id, pinned, data)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![c, b, i, guild, author, pinned, data],
+            )
+            .map_err(map_err("message"))?;
+            tx.execute(
+                "UPDATE channels SET last_message_id = max(coalesce(last_message_id, 0), ?1) WHERE id = ?2",
+                params![i, c],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn message(
+        &self,
+        channel: Id<ChannelMarker>,
+        id: Id<MessageMarker>,
+    ) -> StoreResult<Option<MessageRecord>> {
+        let (c, b, i) = key(channel, id);
+        self.read(move |conn| {
+            let row: Option<(String, bool)> = conn
+                .query_row(
+                    "SELECT data, pinned FROM messages WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
+                    params![c, b, i],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(|(d, p)| decode(&d, p)).transpose()
+        })
+        .await
+    }
+
+    async fn messages(
+        &self,
+        channel: Id<ChannelMarker>,
+        anchor: MessageAnchor,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        let limit = clamp_message_limit(limit);
+        let c = sql_id(channel);
+        self.read(move |conn| match anchor {
+            MessageAnchor::Latest => page(conn, LATEST, params![c, limit]),
+            MessageAnchor::Before(x) => {
+                let (_, b, i) = key(channel, x);
+                page(conn, OLDER, params![c, b, i, limit])
+            }
+            MessageAnchor::After(x) => {
+                let (_, b, i) = key(channel, x);
+                let mut newer = page(conn, NEWER, params![c, b, i, limit])?;
+                newer.reverse();
+                Ok(newer)
+            }
+            MessageAnchor::Around(x) => {
+                let (_, b, i) = key(channel, x);
+                let after = limit / 2;
+                let mut out = page(conn, NEWER, params![c, b, i, after])?;
+                out.reverse();
+                out.extend(page(
+                    conn,
+                    OLDER_INCLUSIVE,
+                    params![c, b, i, limit - after],
+                )?);
+                Ok(out)
+            }
+        })
+        .await
+    }
+
+    async fn messages_by_author(
+        &self,
+        guild: Id<GuildMarker>,
+        author: Id<UserMarker>,
+        since: Id<MessageMarker>,
+    ) -> StoreResult<Vec<(Id<ChannelMarker>, Id<MessageMarker>)>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT channel_id, id FROM messages WHERE guild_id = ? AND author_id = ? AND id >= ?
+                     AND deleted = 0 ORDER BY id",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![sql_id(guild), sql_id(author), sql_id(since)], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            rows.into_iter().map(|(c, m)| Ok((id_from_sql(c, "messages")?, id_from_sql(m, "messages")?))).collect()
+        })
+        .await
+    }
+
+    async fn update_message(&self, message: &MessageRecord) -> StoreResult<()> {
+        let data = to_json(message, "messages")?;
+        let (c, b, i) = key(message.channel_id, message.id);
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE messages SET data = ? WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
+                    params![data, c, b, i],
+                )
+                .map_err(backend)?;
+            if n == 0 { Err(StoreError::NotFound("message")) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn delete_message(
+        &self,
+        channel: Id<ChannelMarker>,
+        id: Id<MessageMarker>,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| tombstone(tx, channel, id)).await
+    }
+
+    async fn delete_messages(
+        &self,
+        channel: Id<ChannelMarker>,
+        ids: &[Id<MessageMarker>],
+    ) -> StoreResult<Vec<Id<MessageMarker>>> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        self.write(move |tx| {
+            let mut deleted = Vec::with_capacity(ids.len());
+            for id in ids {
+                if tombstone(tx, channel, id)? {
+                    deleted.push(id);
+                }
+            }
+            Ok(deleted)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl PinStore for SqliteStore {
+    async fn pin(
+        &self,
+        channel: Id<ChannelMarker>,
+        message: Id<MessageMarker>,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let (c, b, i) = key(channel, message);
+        self.write(move |tx| {
+            let live = tx
+                .execute(
+                    "UPDATE messages SET pinned = 1 WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
+                    params![c, b, i],
+                )
+                .map_err(backend)?;
+            if live == 0 {
+                return Err(StoreError::NotFound("message"));
+            }
+            let added = tx
+                .execute(
+                    "INSERT OR IGNORE INTO pins (channel_id, message_id, pinned_at) VALUES (?, ?, ?)",
+                    params![c, i, sql_time(at)],
+                )
+                .map_err(backend)?;
+            Ok(added > 0)
+        })
+        .await
+    }
+
+    async fn pins(
+        &self,
+        channel: Id<ChannelMarker>,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<PinRecord>> {
+        let before = before.map_or(i64::MAX, sql_time);
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT message_id, pinned_at FROM pins WHERE channel_id = ? AND pinned_at < ?
+                     ORDER BY pinned_at DESC, message_id DESC LIMIT ?",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![sql_id(channel), before, limit], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+                })
+                .map_err(backend)?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(backend)?;
+            rows.into_iter()
+                .map(|(m, at)| {
+                    Ok(PinRecord {
+                        message_id: id_from_sql(m, "pins")?,
+                        pinned_at: Timestamp::from_micros(at),
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn pin_count(&self, channel: Id<ChannelMarker>) -> StoreResult<u32> {
+        self.read(move |conn| {
+            let n: u32 = conn
+                .query_row(
+                    "SELECT count(*) FROM pins WHERE channel_id = ?",
+                    [sql_id(channel)],
+                    |r| r.get(0),
+                )
+                .map_err(backend)?;
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn unpin(
+        &self,
+        channel: Id<ChannelMarker>,
+        message: Id<MessageMarker>,
+    ) -> StoreResult<bool> {
+        let (c, b, i) = key(channel, message);
+        self.write(move |tx| {
+            let removed = tx
+                .execute(
+                    "DELETE FROM pins WHERE channel_id = ? AND message_id = ?",
+                    [c, i],
+                )
+                .map_err(backend)?;
+            if removed > 0 {
+                tx.execute(
+                    "UPDATE messages SET pinned = 0 WHERE channel_id = ? AND bucket = ? AND id = ?",
+                    params![c, b, i],
+                )
+                .map_err(backend)?;
+            }
+            Ok(removed > 0)
+        })
+        .await
+    }
+}

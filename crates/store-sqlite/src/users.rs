@@ -1,0 +1,227 @@
+//! Users and applications.
+
+use async_trait::async_trait;
+use guildhall_model::Id;
+use guildhall_model::id::marker::{ApplicationMarker, UserMarker};
+use guildhall_model::user::User;
+use guildhall_store::{
+    ApplicationRecord, ApplicationStore, StoreError, StoreResult, UserRecord, UserStore,
+};
+use rusqlite::{OptionalExtension, params, params_from_iter};
+
+use crate::codec::{from_json, placeholders, sql_id, to_json};
+use crate::{SqliteStore, backend, map_err};
+
+type UserRow = (String, Option<String>, Option<String>);
+
+fn decode_user(row: UserRow) -> StoreResult<UserRecord> {
+    let (data, email, password_hash) = row;
+    Ok(UserRecord {
+        user: from_json::<User>(&data, "users")?,
+        email,
+        password_hash,
+    })
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, record: &UserRecord) -> StoreResult<()> {
+        let data = to_json(&record.user, "users")?;
+        let r = record.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (id, username, email, password_hash, data) VALUES (?, ?, ?, ?, ?)",
+                params![sql_id(r.user.id), r.user.username, r.email, r.password_hash, data],
+            )
+            .map_err(map_err("user"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, id: Id<UserMarker>) -> StoreResult<Option<UserRecord>> {
+        self.read(move |conn| {
+            let row: Option<UserRow> = conn
+                .query_row(
+                    "SELECT data, email, password_hash FROM users WHERE id = ?",
+                    [sql_id(id)],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(decode_user).transpose()
+        })
+        .await
+    }
+
+    async fn users(&self, ids: &[Id<UserMarker>]) -> StoreResult<Vec<UserRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let raw: Vec<i64> = ids.iter().map(|i| sql_id(*i)).collect();
+        self.read(move |conn| {
+            let mut out = Vec::with_capacity(raw.len());
+            // Chunked to stay well below SQLite's bound-parameter limit.
+            for chunk in raw.chunks(500) {
+                let sql = format!(
+                    "SELECT data, email, password_hash FROM users WHERE id IN ({})",
+                    placeholders(chunk.len())
+                );
+                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+                let rows = stmt
+                    .query_map(params_from_iter(chunk), |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .map_err(backend)?
+                    .collect::<Result<Vec<UserRow>, _>>()
+                    .map_err(backend)?;
+                for row in rows {
+                    out.push(decode_user(row)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let email = email.to_owned();
+        self.read(move |conn| {
+            let row: Option<UserRow> = conn
+                .query_row(
+                    "SELECT data, email, password_hash FROM users WHERE email = ?",
+                    [email],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(backend)?;
+            row.map(decode_user).transpose()
+        })
+        .await
+    }
+
+    async fn update_user(&self, record: &UserRecord) -> StoreResult<()> {
+        let data = to_json(&record.user, "users")?;
+        let r = record.clone();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET username = ?, email = ?, password_hash = ?, data = ? WHERE id = ?",
+                    params![r.user.username, r.email, r.password_hash, data, sql_id(r.user.id)],
+                )
+                .map_err(map_err("user"))?;
+            if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+        })
+        .await
+    }
+
+    async fn set_token_hash(&self, id: Id<UserMarker>, hash: [u8; 32]) -> StoreResult<()> {
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE users SET token_hash = ? WHERE id = ?",
+                    params![hash.as_slice(), sql_id(id)],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                Err(StoreError::NotFound("user"))
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+
+    async fn token_hash(&self, id: Id<UserMarker>) -> StoreResult<Option<[u8; 32]>> {
+        self.read(move |conn| {
+            let raw: Option<Option<Vec<u8>>> = conn
+                .query_row(
+                    "SELECT token_hash FROM users WHERE id = ?",
+                    [sql_id(id)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            match raw.flatten() {
+                None => Ok(None),
+                Some(bytes) => bytes
+                    .try_into()
+                    .map(Some)
+                    .map_err(|_| crate::codec::corrupt("users", "token hash is not 32 bytes")),
+            }
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ApplicationStore for SqliteStore {
+    async fn create_application(&self, record: &ApplicationRecord) -> StoreResult<()> {
+        let data = to_json(record, "applications")?;
+        let (id, bot) = (sql_id(record.id), record.bot_user_id.map(sql_id));
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO applications (id, bot_user_id, data) VALUES (?, ?, ?)",
+                params![id, bot, data],
+            )
+            .map_err(map_err("application"))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn application(
+        &self,
+        id: Id<ApplicationMarker>,
+    ) -> StoreResult<Option<ApplicationRecord>> {
+        self.read(move |conn| {
+            let data: Option<String> = conn
+                .query_row(
+                    "SELECT data FROM applications WHERE id = ?",
+                    [sql_id(id)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            data.map(|d| from_json(&d, "applications")).transpose()
+        })
+        .await
+    }
+
+    async fn application_for_bot(
+        &self,
+        user: Id<UserMarker>,
+    ) -> StoreResult<Option<ApplicationRecord>> {
+        self.read(move |conn| {
+            let data: Option<String> = conn
+                .query_row(
+                    "SELECT data FROM applications WHERE bot_user_id = ?",
+                    [sql_id(user)],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            data.map(|d| from_json(&d, "applications")).transpose()
+        })
+        .await
+    }
+
+    async fn update_application(&self, record: &ApplicationRecord) -> StoreResult<()> {
+        let data = to_json(record, "applications")?;
+        let (id, bot) = (sql_id(record.id), record.bot_user_id.map(sql_id));
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "UPDATE applications SET bot_user_id = ?, data = ? WHERE id = ?",
+                    params![bot, data, id],
+                )
+                .map_err(map_err("application"))?;
+            if n == 0 {
+                Err(StoreError::NotFound("application"))
+            } else {
+                Ok(())
+            }
+        })
+        .await
+    }
+}
