@@ -6,6 +6,7 @@
 //! holds Discord's input limits and the 50035 form-error shape, and [`token`] issues and checks
 //! bot/user tokens.
 
+pub mod defaults;
 pub mod hierarchy;
 pub mod limits;
 pub mod permissions;

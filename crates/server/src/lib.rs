@@ -1,1 +1,111 @@
-//! stub
+//! The `guildhall` server: configuration, wiring and the HTTP listener.
+//!
+//! `main.rs` is a thin CLI over this library so tests can start the same server in-process:
+//! [`open`] builds the [`Services`] for a [`Config`], and [`run`] serves them on an
+//! already-bound listener until the `shutdown` future completes (mini-redis style), draining
+//! in-flight requests before it returns.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use guildhall_core::token::TokenSecret;
+use guildhall_model::{SnowflakeGenerator, Timestamp};
+use guildhall_store::Store;
+use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
+use tokio::net::TcpListener;
+
+pub mod config;
+pub mod secret;
+pub mod seed;
+
+pub use config::Config;
+
+/// Shared state handed to every request handler.
+#[derive(Clone)]
+pub struct Services {
+    /// The store backend.
+    pub store: Arc<dyn Store>,
+    /// Snowflake generator for this process.
+    pub ids: Arc<SnowflakeGenerator>,
+    /// Installation secret (token HMACs).
+    pub secret: TokenSecret,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The data directory or secret could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error("store: {0}")]
+    Store(#[from] guildhall_store::StoreError),
+}
+
+/// The wall clock as a [`Timestamp`]; the one place the server reads the time of day.
+pub fn now() -> Timestamp {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    Timestamp::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
+}
+
+/// Opens the data directory (creating it) and the embedded store.
+pub async fn open(config: &Config) -> Result<Services, StartError> {
+    let data_dir = &config.data_dir;
+    let dir_err = |source| StartError::DataDir {
+        path: data_dir.clone(),
+        source,
+    };
+    std::fs::create_dir_all(data_dir).map_err(dir_err)?;
+    let secret = secret::load_or_create(data_dir).map_err(dir_err)?;
+    let store = SqliteStore::open(config.database_path(), SqliteOptions::default()).await?;
+    Ok(Services {
+        store: Arc::new(store),
+        ids: Arc::new(SnowflakeGenerator::new(0, 0)),
+        secret,
+    })
+}
+
+/// The HTTP routes.
+pub fn router(services: Services) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(services)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Serves `services` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, router(services))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,5 +1,7 @@
 //! The shared store conformance suite on SQLite.
 
+#![allow(clippy::expect_used)]
+
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
 use tempfile::TempDir;
 

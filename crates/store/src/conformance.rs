@@ -2,7 +2,7 @@
 //!
 //! Every backend runs every function here through [`conformance_tests!`](crate::conformance_tests):
 //!
-//! ```ignore
+//! ```text
 //! guildhall_store::conformance_tests!(my_backend::open_temp);
 //! ```
 //!

@@ -1,1 +1,123 @@
-//! stub
+//! Test support: a full guildhall server on `127.0.0.1:0` over a temporary data directory.
+//!
+//! ```no_run
+//! # async fn demo() {
+//! let server = guildhall_testkit::TestServer::start().await;
+//! let url = format!("{}/healthz", server.base_url());
+//! # let _ = url;
+//! server.stop().await;
+//! # }
+//! ```
+
+#![allow(clippy::expect_used)] // test support: failing loudly is the point
+
+use std::net::SocketAddr;
+
+use guildhall_server::seed::{SeedOutput, SeedRequest};
+use guildhall_server::{Config, Services};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running server; stop it with [`TestServer::stop`] (dropping it also stops it).
+#[derive(Debug)]
+pub struct TestServer {
+    addr: SocketAddr,
+    services: Services,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+    // Kept last so the store is closed before the directory goes away.
+    data_dir: TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with a fresh data directory.
+    pub async fn start() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp data dir");
+        let config = Config {
+            data_dir: data_dir.path().to_path_buf(),
+            ..Config::default()
+        };
+        let services = guildhall_server::open(&config)
+            .await
+            .expect("open services");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(guildhall_server::run(listener, services.clone(), async {
+            let _ = rx.await;
+        }));
+        Self {
+            addr,
+            services,
+            shutdown: Some(tx),
+            task: Some(task),
+            data_dir,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The server's services (store, id generator, secret).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    /// Seeds a guild as `guildhall seed` would.
+    pub async fn seed(&self, request: &SeedRequest) -> SeedOutput {
+        guildhall_server::seed::seed(
+            self.services.store.as_ref(),
+            &self.services.ids,
+            &self.services.secret,
+            guildhall_server::now(),
+            request,
+        )
+        .await
+        .expect("seed")
+    }
+
+    /// Requests a graceful shutdown and waits for the server to finish.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.expect("server task panicked"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A small seed: one guild, one text and one voice channel, two bots, one user.
+pub fn small_seed() -> SeedRequest {
+    SeedRequest {
+        guild: "Test Guild".into(),
+        text_channels: 1,
+        voice_channels: 1,
+        bots: 2,
+        users: 1,
+    }
+}

@@ -1,0 +1,275 @@
+//! Configuration: defaults, then a TOML file, then `GUILDHALL_*` environment variables, then
+//! command-line flags — each later source wins. Loaded once in `main` and passed down; the
+//! process environment is never modified.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `guildhall serve` needs to start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Where REST (and later the gateway) listens.
+    pub listen: SocketAddr,
+    /// Directory holding the embedded database and the installation secret.
+    pub data_dir: PathBuf,
+    /// A `tracing` filter, e.g. `info` or `guildhall=debug,info`.
+    pub log: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines with structured fields.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(ConfigError::Invalid {
+                key: "log_format",
+                value: s.to_owned(),
+            }),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./guildhall-data"),
+            log: "info".to_owned(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Values from one source; `None` leaves the earlier source's value in place.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    /// Listen address.
+    pub listen: Option<SocketAddr>,
+    /// Data directory.
+    pub data_dir: Option<PathBuf>,
+    /// Log filter.
+    pub log: Option<String>,
+    /// Log format.
+    pub log_format: Option<LogFormat>,
+}
+
+/// A configuration source could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for [`Overrides`].
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// A value has the wrong form.
+    #[error("invalid value {value:?} for {key}")]
+    Invalid {
+        /// Which setting.
+        key: &'static str,
+        /// What was given.
+        value: String,
+    },
+}
+
+/// Environment variable names, one per setting.
+pub const ENV_LISTEN: &str = "GUILDHALL_LISTEN";
+/// See [`ENV_LISTEN`].
+pub const ENV_DATA_DIR: &str = "GUILDHALL_DATA_DIR";
+/// See [`ENV_LISTEN`].
+pub const ENV_LOG: &str = "GUILDHALL_LOG";
+/// See [`ENV_LISTEN`].
+pub const ENV_LOG_FORMAT: &str = "GUILDHALL_LOG_FORMAT";
+/// Path of the config file.
+pub const ENV_CONFIG: &str = "GUILDHALL_CONFIG";
+
+impl Overrides {
+    /// Reads a TOML config file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Reads the `GUILDHALL_*` variables from `env` (pass `std::env::vars().collect()`).
+    pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let parse_addr = |v: &String| {
+            v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
+                key: ENV_LISTEN,
+                value: v.clone(),
+            })
+        };
+        Ok(Self {
+            listen: env.get(ENV_LISTEN).map(parse_addr).transpose()?,
+            data_dir: env.get(ENV_DATA_DIR).map(PathBuf::from),
+            log: env.get(ENV_LOG).cloned(),
+            log_format: env.get(ENV_LOG_FORMAT).map(|v| v.parse()).transpose()?,
+        })
+    }
+}
+
+impl Config {
+    /// Applies `overrides` on top of `self`.
+    #[must_use]
+    pub fn with(mut self, overrides: Overrides) -> Self {
+        if let Some(v) = overrides.listen {
+            self.listen = v;
+        }
+        if let Some(v) = overrides.data_dir {
+            self.data_dir = v;
+        }
+        if let Some(v) = overrides.log {
+            self.log = v;
+        }
+        if let Some(v) = overrides.log_format {
+            self.log_format = v;
+        }
+        self
+    }
+
+    /// Defaults → file → env → flags. The file is `file` if given (a missing one is an error),
+    /// else `$GUILDHALL_CONFIG`, else `./guildhall.toml` when it exists.
+    pub fn load(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+        flags: Overrides,
+    ) -> Result<Self, ConfigError> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| env.get(ENV_CONFIG).map(PathBuf::from))
+            .or_else(|| {
+                let default = PathBuf::from("guildhall.toml");
+                default.exists().then_some(default)
+            });
+        let from_file = file
+            .as_deref()
+            .map(Overrides::from_file)
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Self::default()
+            .with(from_file)
+            .with(Overrides::from_env(env)?)
+            .with(flags))
+    }
+
+    /// The SQLite database file inside the data directory.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("guildhall.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_documented_embedded_setup() {
+        let c = Config::load(None, &env(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("./guildhall-data"));
+        assert_eq!(c.log, "info");
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1111\"\ndata_dir = \"/from/file\"\nlog = \"warn\"\n",
+        )
+        .unwrap();
+        let e = env(&[(ENV_LISTEN, "127.0.0.1:2222"), (ENV_DATA_DIR, "/from/env")]);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:3333".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let c = Config::load(Some(&file), &e, flags).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:3333".parse().unwrap(), "flag wins");
+        assert_eq!(c.data_dir, PathBuf::from("/from/env"), "env beats file");
+        assert_eq!(c.log, "warn", "file beats default");
+        assert_eq!(c.log_format, LogFormat::Text, "default stays");
+    }
+
+    #[test]
+    fn config_file_can_come_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.toml");
+        std::fs::write(&file, "log_format = \"json\"\n").unwrap();
+        let c = Config::load(
+            None,
+            &env(&[(ENV_CONFIG, file.to_str().unwrap())]),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_are_reported_not_ignored() {
+        assert!(matches!(
+            Config::load(None, &env(&[(ENV_LISTEN, "nowhere")]), Overrides::default()),
+            Err(ConfigError::Invalid {
+                key: ENV_LISTEN,
+                ..
+            })
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("g.toml");
+        std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
+        assert!(matches!(
+            Config::load(Some(&file), &env(&[]), Overrides::default()),
+            Err(ConfigError::Parse { .. })
+        ));
+        assert!(matches!(
+            Config::load(
+                Some(&dir.path().join("missing.toml")),
+                &env(&[]),
+                Overrides::default()
+            ),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}

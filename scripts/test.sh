@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every guildhall test: formatting and lint gates, the whole Rust suite (unit tests, the
+# store conformance suite on SQLite with the kill -9 durability test, integration tests against
+# the real binary) and a smoke run of the README's serve command.
+#
+# Usage: scripts/test.sh        (CI calls exactly this through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if ! command -v cargo-nextest >/dev/null 2>&1; then
+    step "installing cargo-nextest"
+    cargo install cargo-nextest --locked
+fi
+
+step "Rust tests (nextest)"
+cargo nextest run --workspace --locked --profile ci
+
+step "doctests"
+cargo test --workspace --locked --doc
+
+step "smoke: guildhall serve with no flags answers /healthz"
+scripts/smoke-serve.sh target/debug/guildhall
