@@ -34,10 +34,7 @@ pub fn guild_channel(
     }
     if matches!(
         kind,
-        ChannelType::GuildText
-            | ChannelType::GuildAnnouncement
-            | ChannelType::GuildForum
-            | ChannelType::GuildMedia
+        ChannelType::GuildText | ChannelType::GuildAnnouncement | ChannelType::GuildForum | ChannelType::GuildMedia
     ) {
         c.topic = Some(Nullable::Null);
     }

@@ -83,8 +83,7 @@ impl<'a> HierarchyActor<'a> {
 
     /// Whether `role` ranks strictly below the actor's highest role. Ignores ownership.
     pub fn outranks(&self, role: &Role) -> bool {
-        self.highest_role()
-            .is_some_and(|highest| guild_role_order(self.guild_id, role, highest) == Ordering::Less)
+        self.highest_role().is_some_and(|highest| guild_role_order(self.guild_id, role, highest) == Ordering::Less)
     }
 }
 
@@ -124,14 +123,8 @@ pub fn can_moderate_member(
 /// Whether an actor holding `actor_permissions` (guild level) may grant `requested`, on a
 /// role or in an overwrite: only permissions it holds itself, except that the owner and
 /// administrators hold them all.
-pub fn can_grant_permissions(
-    actor_permissions: Permissions,
-    requested: Permissions,
-    is_owner: bool,
-) -> bool {
-    is_owner
-        || actor_permissions.contains(Permissions::ADMINISTRATOR)
-        || actor_permissions.contains(requested)
+pub fn can_grant_permissions(actor_permissions: Permissions, requested: Permissions, is_owner: bool) -> bool {
+    is_owner || actor_permissions.contains(Permissions::ADMINISTRATOR) || actor_permissions.contains(requested)
 }
 
 /// Whether the actor may move `role` to `new_position`.
@@ -149,10 +142,7 @@ pub fn can_move_role(actor: &HierarchyActor<'_>, role: &Role, new_position: i32)
     if actor.is_owner() {
         return true;
     }
-    actor.outranks(role)
-        && actor
-            .highest_role()
-            .is_some_and(|highest| new_position < highest.position)
+    actor.outranks(role) && actor.highest_role().is_some_and(|highest| new_position < highest.position)
 }
 
 #[cfg(test)]
@@ -205,56 +195,21 @@ mod tests {
         raw.iter().map(|&r| id(r)).collect()
     }
 
-    fn actor<'a>(
-        user: u64,
-        roles: &'a [Id<RoleMarker>],
-        guild_roles: &'a [Role],
-    ) -> HierarchyActor<'a> {
-        HierarchyActor {
-            guild_id: id(GUILD),
-            owner_id: id(OWNER),
-            user_id: id(user),
-            roles,
-            guild_roles,
-        }
+    fn actor<'a>(user: u64, roles: &'a [Id<RoleMarker>], guild_roles: &'a [Role]) -> HierarchyActor<'a> {
+        HierarchyActor { guild_id: id(GUILD), owner_id: id(OWNER), user_id: id(user), roles, guild_roles }
     }
 
     #[test]
     fn ordering_table() {
         let roles = guild_roles();
         let cases = [
-            (
-                "higher position ranks higher",
-                MOD,
-                MEMBER,
-                Ordering::Greater,
-            ),
+            ("higher position ranks higher", MOD, MEMBER, Ordering::Greater),
             ("lower position ranks lower", MEMBER, ADMIN, Ordering::Less),
-            (
-                "equal position: lower id ranks higher",
-                OLD_PEER,
-                NEW_PEER,
-                Ordering::Greater,
-            ),
-            (
-                "equal position: higher id ranks lower",
-                NEW_PEER,
-                OLD_PEER,
-                Ordering::Less,
-            ),
+            ("equal position: lower id ranks higher", OLD_PEER, NEW_PEER, Ordering::Greater),
+            ("equal position: higher id ranks lower", NEW_PEER, OLD_PEER, Ordering::Less),
             ("same role", MOD, MOD, Ordering::Equal),
-            (
-                "@everyone below a position-0 role",
-                GUILD,
-                ZERO,
-                Ordering::Less,
-            ),
-            (
-                "position-0 role above @everyone",
-                ZERO,
-                GUILD,
-                Ordering::Greater,
-            ),
+            ("@everyone below a position-0 role", GUILD, ZERO, Ordering::Less),
+            ("position-0 role above @everyone", ZERO, GUILD, Ordering::Greater),
             ("@everyone equals itself", GUILD, GUILD, Ordering::Equal),
         ];
         for (name, a, b, expect) in cases {
@@ -263,10 +218,7 @@ mod tests {
         }
         // Plain role_order lets the older @everyone win the position-0 tie; that is why
         // guild_role_order exists.
-        assert_eq!(
-            role_order(find(&roles, GUILD), find(&roles, ZERO)),
-            Ordering::Greater
-        );
+        assert_eq!(role_order(find(&roles, GUILD), find(&roles, ZERO)), Ordering::Greater);
 
         let mut sorted = roles.clone();
         sorted.sort_by(|a, b| guild_role_order(id(GUILD), a, b));
@@ -300,20 +252,8 @@ mod tests {
             ("below highest", ACTOR, &[MOD], MEMBER, true),
             ("own highest role", ACTOR, &[MOD], MOD, false),
             ("above highest", ACTOR, &[MOD], ADMIN, false),
-            (
-                "equal position, actor's role older",
-                ACTOR,
-                &[OLD_PEER],
-                NEW_PEER,
-                true,
-            ),
-            (
-                "equal position, actor's role newer",
-                ACTOR,
-                &[NEW_PEER],
-                OLD_PEER,
-                false,
-            ),
+            ("equal position, actor's role older", ACTOR, &[OLD_PEER], NEW_PEER, true),
+            ("equal position, actor's role newer", ACTOR, &[NEW_PEER], OLD_PEER, false),
             ("any role manages @everyone", ACTOR, &[ZERO], GUILD, true),
             ("no roles manage nothing", ACTOR, &[], GUILD, false),
         ];
@@ -330,59 +270,20 @@ mod tests {
         // (name, actor, actor's roles, target, target's roles, expected)
         type Case = (&'static str, u64, &'static [u64], u64, &'static [u64], bool);
         let cases: [Case; 10] = [
-            (
-                "nobody acts on the owner",
-                ACTOR,
-                &[ADMIN],
-                OWNER,
-                &[],
-                false,
-            ),
-            (
-                "not even the owner on itself",
-                OWNER,
-                &[],
-                OWNER,
-                &[],
-                false,
-            ),
-            (
-                "owner acts on anyone else",
-                OWNER,
-                &[],
-                TARGET,
-                &[ADMIN],
-                true,
-            ),
+            ("nobody acts on the owner", ACTOR, &[ADMIN], OWNER, &[], false),
+            ("not even the owner on itself", OWNER, &[], OWNER, &[], false),
+            ("owner acts on anyone else", OWNER, &[], TARGET, &[ADMIN], true),
             ("higher actor", ACTOR, &[MOD], TARGET, &[MEMBER], true),
-            (
-                "equal highest role",
-                ACTOR,
-                &[MOD],
-                TARGET,
-                &[MOD, MEMBER],
-                false,
-            ),
+            ("equal highest role", ACTOR, &[MOD], TARGET, &[MOD, MEMBER], false),
             ("lower actor", ACTOR, &[MEMBER], TARGET, &[MOD], false),
-            (
-                "tie broken by id",
-                ACTOR,
-                &[OLD_PEER],
-                TARGET,
-                &[NEW_PEER],
-                true,
-            ),
+            ("tie broken by id", ACTOR, &[OLD_PEER], TARGET, &[NEW_PEER], true),
             ("target with no roles", ACTOR, &[MEMBER], TARGET, &[], true),
             ("both without roles", ACTOR, &[], TARGET, &[], false),
             ("self", ACTOR, &[ADMIN], ACTOR, &[ADMIN], false),
         ];
         for (name, user, actor_roles, target, target_roles, expect) in cases {
             let actor_roles = ids(actor_roles);
-            let got = can_moderate_member(
-                &actor(user, &actor_roles, &roles),
-                &ids(target_roles),
-                id(target),
-            );
+            let got = can_moderate_member(&actor(user, &actor_roles, &roles), &ids(target_roles), id(target));
             assert_eq!(got, expect, "{name}");
         }
     }
@@ -393,48 +294,14 @@ mod tests {
         let cases = [
             ("subset", held, Permissions::KICK_MEMBERS, false, true),
             ("exact set", held, held, false, true),
-            (
-                "nothing requested",
-                Permissions::empty(),
-                Permissions::empty(),
-                false,
-                true,
-            ),
-            (
-                "one bit missing",
-                held,
-                held | Permissions::BAN_MEMBERS,
-                false,
-                false,
-            ),
-            (
-                "cannot grant admin without it",
-                held,
-                Permissions::ADMINISTRATOR,
-                false,
-                false,
-            ),
-            (
-                "admin grants anything",
-                Permissions::ADMINISTRATOR,
-                Permissions::all(),
-                false,
-                true,
-            ),
-            (
-                "owner grants anything",
-                Permissions::empty(),
-                Permissions::all(),
-                true,
-                true,
-            ),
+            ("nothing requested", Permissions::empty(), Permissions::empty(), false, true),
+            ("one bit missing", held, held | Permissions::BAN_MEMBERS, false, false),
+            ("cannot grant admin without it", held, Permissions::ADMINISTRATOR, false, false),
+            ("admin grants anything", Permissions::ADMINISTRATOR, Permissions::all(), false, true),
+            ("owner grants anything", Permissions::empty(), Permissions::all(), true, true),
         ];
         for (name, actor_permissions, requested, is_owner, expect) in cases {
-            assert_eq!(
-                can_grant_permissions(actor_permissions, requested, is_owner),
-                expect,
-                "{name}"
-            );
+            assert_eq!(can_grant_permissions(actor_permissions, requested, is_owner), expect, "{name}");
         }
     }
 
@@ -446,22 +313,8 @@ mod tests {
         let cases: [Case; 9] = [
             ("owner moves anything", OWNER, &[], ADMIN, 7, true),
             ("owner cannot move @everyone", OWNER, &[], GUILD, 3, false),
-            (
-                "nobody moves a role to position 0",
-                OWNER,
-                &[],
-                MEMBER,
-                0,
-                false,
-            ),
-            (
-                "below actor, to below actor",
-                ACTOR,
-                &[MOD],
-                MEMBER,
-                2,
-                true,
-            ),
+            ("nobody moves a role to position 0", OWNER, &[], MEMBER, 0, false),
+            ("below actor, to below actor", ACTOR, &[MOD], MEMBER, 2, true),
             ("to actor's own position", ACTOR, &[MOD], MEMBER, 3, false),
             ("to above actor", ACTOR, &[MOD], MEMBER, 4, false),
             ("role not below actor", ACTOR, &[MOD], ADMIN, 1, false),
@@ -470,11 +323,7 @@ mod tests {
         ];
         for (name, user, actor_roles, target, new_position, expect) in cases {
             let actor_roles = ids(actor_roles);
-            let got = can_move_role(
-                &actor(user, &actor_roles, &roles),
-                find(&roles, target),
-                new_position,
-            );
+            let got = can_move_role(&actor(user, &actor_roles, &roles), find(&roles, target), new_position);
             assert_eq!(got, expect, "{name}");
         }
     }

@@ -83,10 +83,7 @@ pub struct IssuedToken {
 
 impl std::fmt::Debug for IssuedToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedToken")
-            .field("token", &"<redacted>")
-            .field("hash", &self.hash)
-            .finish()
+        f.debug_struct("IssuedToken").field("token", &"<redacted>").field("hash", &self.hash).finish()
     }
 }
 
@@ -149,15 +146,9 @@ mod tests {
         let issued = issue(&secret, user(2_000_000_000_000_000_001), 1_735_689_600);
         let parts: Vec<&str> = issued.token.split('.').collect();
         assert_eq!(parts.len(), 3);
-        assert_eq!(
-            STANDARD_NO_PAD.decode(parts[0]).unwrap(),
-            b"2000000000000000001"
-        );
+        assert_eq!(STANDARD_NO_PAD.decode(parts[0]).unwrap(), b"2000000000000000001");
         assert!(parts.iter().all(|p| !p.is_empty()));
-        assert_eq!(
-            claimed_user(&issued.token),
-            Some(user(2_000_000_000_000_000_001))
-        );
+        assert_eq!(claimed_user(&issued.token), Some(user(2_000_000_000_000_000_001)));
     }
 
     #[test]
@@ -180,10 +171,7 @@ mod tests {
 
     #[test]
     fn claimed_user_rejects_malformed_tokens() {
-        for bad in [
-            "", "abc", "a.b", "a.b.c.d", "!!!.b.c", "MA.b.c",  /* "0" */
-            "LTE.b.c", /* "-1" */
-        ] {
+        for bad in ["", "abc", "a.b", "a.b.c.d", "!!!.b.c", "MA.b.c" /* "0" */, "LTE.b.c" /* "-1" */] {
             assert_eq!(claimed_user(bad), None, "{bad}");
         }
         // Padded first part, as some Discord tokens have.

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::flags::{ChannelFlags, Permissions};
 use crate::id::Id;
-use crate::id::marker::{
-    ApplicationMarker, ChannelMarker, GenericMarker, GuildMarker, MessageMarker, UserMarker,
-};
+use crate::id::marker::{ApplicationMarker, ChannelMarker, GenericMarker, GuildMarker, MessageMarker, UserMarker};
 use crate::nullable::{self, Nullable};
 use crate::timestamp::Timestamp;
 use crate::user::User;
@@ -39,10 +37,7 @@ impl ChannelType {
 
     /// A thread (inherits its parent's overwrites).
     pub const fn is_thread(self) -> bool {
-        matches!(
-            self,
-            Self::AnnouncementThread | Self::PublicThread | Self::PrivateThread
-        )
+        matches!(self, Self::AnnouncementThread | Self::PublicThread | Self::PrivateThread)
     }
 
     /// Messages can be posted here (voice channels have a text chat too).
@@ -120,25 +115,13 @@ pub struct Channel {
     pub position: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission_overwrites: Option<Vec<PermissionOverwrite>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub name: Option<Nullable<String>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub topic: Option<Nullable<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nsfw: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub last_message_id: Option<Nullable<Id<MessageMarker>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bitrate: Option<u32>,
@@ -148,33 +131,17 @@ pub struct Channel {
     pub rate_limit_per_user: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipients: Option<Vec<User>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub icon: Option<Nullable<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner_id: Option<Id<UserMarker>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application_id: Option<Id<ApplicationMarker>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<Nullable<Id<ChannelMarker>>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub last_pin_timestamp: Option<Nullable<Timestamp>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub rtc_region: Option<Nullable<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_quality_mode: Option<VideoQualityMode>,
@@ -268,10 +235,7 @@ mod tests {
             allow: Permissions::VIEW_CHANNEL,
             deny: Permissions::SEND_MESSAGES,
         };
-        assert_eq!(
-            serde_json::to_string(&o).unwrap(),
-            r#"{"id":"3","type":1,"allow":"1024","deny":"2048"}"#
-        );
+        assert_eq!(serde_json::to_string(&o).unwrap(), r#"{"id":"3","type":1,"allow":"1024","deny":"2048"}"#);
         let parsed: PermissionOverwrite = serde_json::from_str(r#"{"id":"3","type":1}"#).unwrap();
         assert!(parsed.allow.is_empty() && parsed.deny.is_empty());
     }

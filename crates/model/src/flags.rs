@@ -35,8 +35,7 @@ pub(crate) fn deserialize_bits<'de, D: serde::Deserializer<'de>>(d: D) -> Result
             u64::try_from(v).map_err(|_| E::custom("bit set must not be negative"))
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
-            v.parse()
-                .map_err(|_| E::custom("bit set string is not a decimal u64"))
+            v.parse().map_err(|_| E::custom("bit set string is not a decimal u64"))
         }
     }
     d.deserialize_any(BitsVisitor)
@@ -108,10 +107,8 @@ impl Permissions {
     pub const DEFAULT_EVERYONE: Self = Self::from_bits_retain(2_248_473_465_835_073);
 
     /// Permissions that only mean something in a text-capable channel; lost with SEND_MESSAGES.
-    pub const SEND_DEPENDENT: Self = Self::MENTION_EVERYONE
-        .union(Self::SEND_TTS_MESSAGES)
-        .union(Self::ATTACH_FILES)
-        .union(Self::EMBED_LINKS);
+    pub const SEND_DEPENDENT: Self =
+        Self::MENTION_EVERYONE.union(Self::SEND_TTS_MESSAGES).union(Self::ATTACH_FILES).union(Self::EMBED_LINKS);
 
     /// Permissions that only apply in voice channels; lost without CONNECT there.
     pub const VOICE: Self = Self::CONNECT
@@ -216,9 +213,8 @@ int_flags_serde!(ApplicationFlags);
 
 impl ApplicationFlags {
     /// Every privileged intent granted (what `guildhall seed` gives its bots).
-    pub const ALL_PRIVILEGED_INTENTS: Self = Self::GATEWAY_PRESENCE
-        .union(Self::GATEWAY_GUILD_MEMBERS)
-        .union(Self::GATEWAY_MESSAGE_CONTENT);
+    pub const ALL_PRIVILEGED_INTENTS: Self =
+        Self::GATEWAY_PRESENCE.union(Self::GATEWAY_GUILD_MEMBERS).union(Self::GATEWAY_MESSAGE_CONTENT);
 }
 
 bitflags! {
@@ -304,14 +300,8 @@ mod tests {
     fn permissions_serialize_as_decimal_string() {
         let p = Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES;
         assert_eq!(serde_json::to_string(&p).unwrap(), r#""3072""#);
-        assert_eq!(
-            serde_json::to_string(&Permissions::empty()).unwrap(),
-            r#""0""#
-        );
-        assert_eq!(
-            serde_json::to_string(&Permissions::all()).unwrap(),
-            r#""9007199254740991""#
-        );
+        assert_eq!(serde_json::to_string(&Permissions::empty()).unwrap(), r#""0""#);
+        assert_eq!(serde_json::to_string(&Permissions::all()).unwrap(), r#""9007199254740991""#);
     }
 
     #[test]
@@ -321,10 +311,7 @@ mod tests {
         let q: Permissions = serde_json::from_str("3072").unwrap();
         assert_eq!(p, q);
         let future: Permissions = serde_json::from_str(r#""9223372036854775808""#).unwrap();
-        assert_eq!(
-            serde_json::to_string(&future).unwrap(),
-            r#""9223372036854775808""#
-        );
+        assert_eq!(serde_json::to_string(&future).unwrap(), r#""9223372036854775808""#);
         assert!(serde_json::from_str::<Permissions>(r#""-1""#).is_err());
         assert!(serde_json::from_str::<Permissions>(r#""lots""#).is_err());
     }
@@ -332,13 +319,9 @@ mod tests {
     #[test]
     fn default_everyone_is_what_discord_sends() {
         let p = Permissions::DEFAULT_EVERYONE;
-        assert!(p.contains(
-            Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::CONNECT
-        ));
+        assert!(p.contains(Permissions::VIEW_CHANNEL | Permissions::SEND_MESSAGES | Permissions::CONNECT));
         assert!(!p.contains(Permissions::ADMINISTRATOR));
-        assert!(!p.intersects(
-            Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES | Permissions::KICK_MEMBERS
-        ));
+        assert!(!p.intersects(Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES | Permissions::KICK_MEMBERS));
     }
 
     #[test]
@@ -354,24 +337,12 @@ mod tests {
                 assert_eq!(back.bits(), 1 << 60);
             }};
         }
-        check!(
-            MessageFlags,
-            MessageFlags::SUPPRESS_EMBEDS | MessageFlags::IS_COMPONENTS_V2,
-            "32772"
-        );
+        check!(MessageFlags, MessageFlags::SUPPRESS_EMBEDS | MessageFlags::IS_COMPONENTS_V2, "32772");
         check!(UserFlags, UserFlags::VERIFIED_BOT, "65536");
-        check!(
-            ApplicationFlags,
-            ApplicationFlags::ALL_PRIVILEGED_INTENTS,
-            "282624"
-        );
+        check!(ApplicationFlags, ApplicationFlags::ALL_PRIVILEGED_INTENTS, "282624");
         check!(SystemChannelFlags, SystemChannelFlags::all(), "63");
         check!(ChannelFlags, ChannelFlags::PINNED, "2");
-        check!(
-            MemberFlags,
-            MemberFlags::DID_REJOIN | MemberFlags::IS_GUEST,
-            "17"
-        );
+        check!(MemberFlags, MemberFlags::DID_REJOIN | MemberFlags::IS_GUEST, "17");
         check!(RoleFlags, RoleFlags::IN_PROMPT, "1");
     }
 }

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::channel::Channel;
 use crate::flags::{MemberFlags, Permissions, RoleFlags, SystemChannelFlags};
 use crate::id::Id;
-use crate::id::marker::{
-    ApplicationMarker, ChannelMarker, EmojiMarker, GuildMarker, RoleMarker, UserMarker,
-};
+use crate::id::marker::{ApplicationMarker, ChannelMarker, EmojiMarker, GuildMarker, RoleMarker, UserMarker};
 use crate::nullable::{self, Nullable};
 use crate::timestamp::Timestamp;
 use crate::user::User;
@@ -92,11 +90,7 @@ pub struct Guild {
     pub afk_timeout: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widget_enabled: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub widget_channel_id: Option<Nullable<Id<ChannelMarker>>>,
     pub verification_level: VerificationLevel,
     pub default_message_notifications: DefaultMessageNotificationLevel,
@@ -249,11 +243,7 @@ pub struct RoleTags {
     pub bot_id: Option<Id<UserMarker>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration_id: Option<Id<crate::id::marker::GenericMarker>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub premium_subscriber: Option<Nullable<bool>>,
 }
 
@@ -266,17 +256,9 @@ pub struct Role {
     pub color: u32,
     pub colors: RoleColors,
     pub hoist: bool,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub icon: Option<Nullable<String>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub unicode_emoji: Option<Nullable<String>>,
     /// Greater is higher; @everyone is 0; ties are broken by id.
     pub position: i32,
@@ -315,32 +297,16 @@ impl Role {
 pub struct Member {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub nick: Option<Nullable<String>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub avatar: Option<Nullable<String>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub banner: Option<Nullable<String>>,
     pub roles: Vec<Id<RoleMarker>>,
     /// Null for guests.
     pub joined_at: Option<Timestamp>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub premium_since: Option<Nullable<Timestamp>>,
     pub deaf: bool,
     pub mute: bool,
@@ -349,11 +315,7 @@ pub struct Member {
     pub pending: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Permissions>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub communication_disabled_until: Option<Nullable<Timestamp>>,
 }
 
@@ -412,11 +374,7 @@ mod tests {
 
     #[test]
     fn new_guild_has_every_field_strict_libraries_require() {
-        let g = Guild::new(
-            Id::new_checked(1).unwrap(),
-            "G",
-            Id::new_checked(2).unwrap(),
-        );
+        let g = Guild::new(Id::new_checked(1).unwrap(), "G", Id::new_checked(2).unwrap());
         let v = serde_json::to_value(&g).unwrap();
         for key in [
             "afk_timeout",
@@ -448,10 +406,7 @@ mod tests {
     fn role_tags_premium_subscriber_null_means_true() {
         let tags: RoleTags = serde_json::from_str(r#"{"premium_subscriber":null}"#).unwrap();
         assert_eq!(tags.premium_subscriber, Some(Nullable::Null));
-        assert_eq!(
-            serde_json::to_string(&tags).unwrap(),
-            r#"{"premium_subscriber":null}"#
-        );
+        assert_eq!(serde_json::to_string(&tags).unwrap(), r#"{"premium_subscriber":null}"#);
         let none: RoleTags = serde_json::from_str("{}").unwrap();
         assert_eq!(serde_json::to_string(&none).unwrap(), "{}");
     }

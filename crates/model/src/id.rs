@@ -61,10 +61,7 @@ pub struct Id<T> {
 impl<T> Id<T> {
     /// Wraps a non-zero value.
     pub const fn from_nonzero(value: NonZeroU64) -> Self {
-        Self {
-            value,
-            phantom: PhantomData,
-        }
+        Self { value, phantom: PhantomData }
     }
 
     /// Wraps `value`, or `None` when it is zero.
@@ -200,10 +197,7 @@ mod tests {
     #[test]
     fn serializes_as_string() {
         let id: Id<GuildMarker> = Id::new_checked(1_000_000_000_000_000_001).unwrap();
-        assert_eq!(
-            serde_json::to_string(&id).unwrap(),
-            r#""1000000000000000001""#
-        );
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""1000000000000000001""#);
     }
 
     #[test]
@@ -216,20 +210,8 @@ mod tests {
 
     #[test]
     fn rejects_zero_negative_and_garbage() {
-        for bad in [
-            r#""0""#,
-            "0",
-            "-5",
-            r#""abc""#,
-            r#""""#,
-            "1.5",
-            "null",
-            r#""18446744073709551616""#,
-        ] {
-            assert!(
-                serde_json::from_str::<Id<ChannelMarker>>(bad).is_err(),
-                "{bad} accepted"
-            );
+        for bad in [r#""0""#, "0", "-5", r#""abc""#, r#""""#, "1.5", "null", r#""18446744073709551616""#] {
+            assert!(serde_json::from_str::<Id<ChannelMarker>>(bad).is_err(), "{bad} accepted");
         }
     }
 

@@ -7,8 +7,8 @@ use crate::flags::MessageFlags;
 use crate::guild::Member;
 use crate::id::Id;
 use crate::id::marker::{
-    ApplicationMarker, AttachmentMarker, ChannelMarker, EmojiMarker, GuildMarker, MessageMarker,
-    RoleMarker, UserMarker, WebhookMarker,
+    ApplicationMarker, AttachmentMarker, ChannelMarker, EmojiMarker, GuildMarker, MessageMarker, RoleMarker,
+    UserMarker, WebhookMarker,
 };
 use crate::nullable::{self, Nullable};
 use crate::timestamp::Timestamp;
@@ -224,17 +224,9 @@ pub struct Attachment {
     pub size: u64,
     pub url: String,
     pub proxy_url: String,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub height: Option<Nullable<u32>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub width: Option<Nullable<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral: Option<bool>,
@@ -326,11 +318,7 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_reference: Option<MessageReference>,
     /// Present on replies: the referenced message, or null when it was deleted.
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub referenced_message: Option<Nullable<Box<Message>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<serde_json::Value>>,
@@ -354,14 +342,8 @@ mod tests {
 
     #[test]
     fn nonce_integer_or_string() {
-        assert_eq!(
-            serde_json::from_str::<Nonce>("123").unwrap(),
-            Nonce::Integer(123)
-        );
-        assert_eq!(
-            serde_json::from_str::<Nonce>(r#""123""#).unwrap(),
-            Nonce::String("123".into())
-        );
+        assert_eq!(serde_json::from_str::<Nonce>("123").unwrap(), Nonce::Integer(123));
+        assert_eq!(serde_json::from_str::<Nonce>(r#""123""#).unwrap(), Nonce::String("123".into()));
         assert_eq!(serde_json::to_string(&Nonce::Integer(5)).unwrap(), "5");
         assert!(serde_json::from_str::<Nonce>("[]").is_err());
     }

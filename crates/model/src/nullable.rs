@@ -75,11 +75,7 @@ mod tests {
 
     #[derive(Debug, PartialEq, Deserialize, Serialize)]
     struct Patch {
-        #[serde(
-            default,
-            deserialize_with = "present",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
         topic: Option<Nullable<String>>,
     }
 

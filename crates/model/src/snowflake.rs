@@ -28,10 +28,7 @@ impl SnowflakeGenerator {
     /// A generator for `worker` (0–31) and `process` (0–31); higher bits are masked off.
     pub fn new(worker: u8, process: u8) -> Self {
         let node_bits = (u64::from(worker & 0x1F) << 17) | (u64::from(process & 0x1F) << 12);
-        Self {
-            node_bits,
-            last: AtomicU64::new(0),
-        }
+        Self { node_bits, last: AtomicU64::new(0) }
     }
 
     /// The next id, given the current Unix time in milliseconds.
@@ -40,12 +37,7 @@ impl SnowflakeGenerator {
         let mut current = self.last.load(Ordering::Relaxed);
         loop {
             let candidate = now.max(current + 1);
-            match self.last.compare_exchange_weak(
-                current,
-                candidate,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            ) {
+            match self.last.compare_exchange_weak(current, candidate, Ordering::Relaxed, Ordering::Relaxed) {
                 Ok(_) => return self.compose(candidate),
                 Err(seen) => current = seen,
             }
@@ -97,9 +89,7 @@ mod tests {
     #[test]
     fn monotonic_within_a_millisecond() {
         let g = SnowflakeGenerator::new(0, 0);
-        let ids: Vec<u64> = (0..5000)
-            .map(|_| g.next::<MessageMarker>(NOW).get())
-            .collect();
+        let ids: Vec<u64> = (0..5000).map(|_| g.next::<MessageMarker>(NOW).get()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]));
         // 4096 fit in the millisecond; the rest borrow the next one.
         assert_eq!(decompose(ids[4095]).0, NOW);
@@ -127,17 +117,10 @@ mod tests {
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let g = g.clone();
-                std::thread::spawn(move || {
-                    (0..2000)
-                        .map(|_| g.next::<MessageMarker>(NOW).get())
-                        .collect::<Vec<_>>()
-                })
+                std::thread::spawn(move || (0..2000).map(|_| g.next::<MessageMarker>(NOW).get()).collect::<Vec<_>>())
             })
             .collect();
-        let mut all: Vec<u64> = handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect();
+        let mut all: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
         let n = all.len();
         all.sort_unstable();
         all.dedup();

@@ -30,9 +30,7 @@ impl Timestamp {
 
     /// From milliseconds since the Unix epoch.
     pub const fn from_millis(millis: i64) -> Self {
-        Self {
-            micros: millis.saturating_mul(1000),
-        }
+        Self { micros: millis.saturating_mul(1000) }
     }
 
     /// Microseconds since the Unix epoch.
@@ -65,9 +63,7 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00"
-        );
+        let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00");
         let text = self
             .to_datetime()
             .map(|dt| dt.to_offset(UtcOffset::UTC))
@@ -105,10 +101,7 @@ mod tests {
     fn formats_like_discord() {
         let t = Timestamp::from_millis(1_735_689_600_000);
         assert_eq!(t.to_string(), "2025-01-01T00:00:00.000000+00:00");
-        assert_eq!(
-            Timestamp::from_micros(1_735_689_600_123_456).to_string(),
-            "2025-01-01T00:00:00.123456+00:00"
-        );
+        assert_eq!(Timestamp::from_micros(1_735_689_600_123_456).to_string(), "2025-01-01T00:00:00.123456+00:00");
     }
 
     #[test]

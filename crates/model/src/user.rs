@@ -27,11 +27,7 @@ pub struct User {
     /// `"0"` for every user on the new username system; libraries concatenate it as a string.
     pub discriminator: String,
     /// Display name; Discord sends `null` when unset, older payloads omit it.
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub global_name: Option<Nullable<String>>,
     /// Image hash; the key must exist even when null (discord.py indexes it).
     pub avatar: Option<String>,
@@ -41,27 +37,15 @@ pub struct User {
     pub system: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_enabled: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub banner: Option<Nullable<String>>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub accent_color: Option<Nullable<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
-    #[serde(
-        default,
-        deserialize_with = "nullable::present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub email: Option<Nullable<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<UserFlags>,
@@ -145,15 +129,10 @@ mod tests {
 
     #[test]
     fn email_null_and_absent_differ() {
-        let with_null: User = serde_json::from_str(
-            r#"{"id":"1","username":"a","discriminator":"0","avatar":null,"email":null}"#,
-        )
-        .unwrap();
+        let with_null: User =
+            serde_json::from_str(r#"{"id":"1","username":"a","discriminator":"0","avatar":null,"email":null}"#)
+                .unwrap();
         assert_eq!(with_null.email, Some(Nullable::Null));
-        assert!(
-            serde_json::to_string(&with_null)
-                .unwrap()
-                .contains(r#""email":null"#)
-        );
+        assert!(serde_json::to_string(&with_null).unwrap().contains(r#""email":null"#));
     }
 }

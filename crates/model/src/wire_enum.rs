@@ -86,10 +86,7 @@ macro_rules! assert_wire_enum {
         }
         let unknown: $name = serde_json::from_str(&$unknown.to_string()).unwrap();
         assert_eq!(unknown, $name::Unknown($unknown));
-        assert_eq!(
-            serde_json::to_string(&unknown).unwrap(),
-            $unknown.to_string()
-        );
+        assert_eq!(serde_json::to_string(&unknown).unwrap(), $unknown.to_string());
         assert!(serde_json::from_str::<$name>("\"1\"").is_err());
     }};
 }

@@ -31,22 +31,12 @@ fn compare(original: &Value, emitted: &Value, path: &str, added: &mut BTreeSet<S
     match (original, emitted) {
         (Value::Object(o), Value::Object(e)) => {
             for (k, v) in o {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                let Some(ev) = e.get(k) else {
-                    panic!("key {p} dropped on re-emit")
-                };
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let Some(ev) = e.get(k) else { panic!("key {p} dropped on re-emit") };
                 compare(v, ev, &p, added);
             }
             for k in e.keys().filter(|k| !o.contains_key(*k)) {
-                added.insert(if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                });
+                added.insert(if path.is_empty() { k.clone() } else { format!("{path}.{k}") });
             }
         }
         (Value::Array(o), Value::Array(e)) => {
@@ -59,13 +49,9 @@ fn compare(original: &Value, emitted: &Value, path: &str, added: &mut BTreeSet<S
     }
 }
 
-fn round_trip<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(
-    name: &str,
-    expected_added: &[&str],
-) {
+fn round_trip<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(name: &str, expected_added: &[&str]) {
     let original = load(name);
-    let parsed: T =
-        serde_json::from_value(original.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let parsed: T = serde_json::from_value(original.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
     let emitted = serde_json::to_value(&parsed).unwrap();
     let mut added = BTreeSet::new();
     compare(&original, &emitted, "", &mut added);

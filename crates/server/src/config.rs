@@ -37,10 +37,7 @@ impl std::str::FromStr for LogFormat {
         match s.to_ascii_lowercase().as_str() {
             "text" => Ok(Self::Text),
             "json" => Ok(Self::Json),
-            _ => Err(ConfigError::Invalid {
-                key: "log_format",
-                value: s.to_owned(),
-            }),
+            _ => Err(ConfigError::Invalid { key: "log_format", value: s.to_owned() }),
         }
     }
 }
@@ -116,23 +113,16 @@ pub const ENV_CONFIG: &str = "GUILDHALL_CONFIG";
 impl Overrides {
     /// Reads a TOML config file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.to_path_buf(),
-            source: Box::new(source),
-        })
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        toml::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.to_path_buf(), source: Box::new(source) })
     }
 
     /// Reads the `GUILDHALL_*` variables from `env` (pass `std::env::vars().collect()`).
     pub fn from_env(env: &HashMap<String, String>) -> Result<Self, ConfigError> {
         let parse_addr = |v: &String| {
-            v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid {
-                key: ENV_LISTEN,
-                value: v.clone(),
-            })
+            v.parse::<SocketAddr>().map_err(|_| ConfigError::Invalid { key: ENV_LISTEN, value: v.clone() })
         };
         Ok(Self {
             listen: env.get(ENV_LISTEN).map(parse_addr).transpose()?,
@@ -164,27 +154,13 @@ impl Config {
 
     /// Defaults → file → env → flags. The file is `file` if given (a missing one is an error),
     /// else `$GUILDHALL_CONFIG`, else `./guildhall.toml` when it exists.
-    pub fn load(
-        file: Option<&Path>,
-        env: &HashMap<String, String>,
-        flags: Overrides,
-    ) -> Result<Self, ConfigError> {
-        let file = file
-            .map(Path::to_path_buf)
-            .or_else(|| env.get(ENV_CONFIG).map(PathBuf::from))
-            .or_else(|| {
-                let default = PathBuf::from("guildhall.toml");
-                default.exists().then_some(default)
-            });
-        let from_file = file
-            .as_deref()
-            .map(Overrides::from_file)
-            .transpose()?
-            .unwrap_or_default();
-        Ok(Self::default()
-            .with(from_file)
-            .with(Overrides::from_env(env)?)
-            .with(flags))
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>, flags: Overrides) -> Result<Self, ConfigError> {
+        let file = file.map(Path::to_path_buf).or_else(|| env.get(ENV_CONFIG).map(PathBuf::from)).or_else(|| {
+            let default = PathBuf::from("guildhall.toml");
+            default.exists().then_some(default)
+        });
+        let from_file = file.as_deref().map(Overrides::from_file).transpose()?.unwrap_or_default();
+        Ok(Self::default().with(from_file).with(Overrides::from_env(env)?).with(flags))
     }
 
     /// The SQLite database file inside the data directory.
@@ -198,10 +174,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -216,16 +189,9 @@ mod tests {
     fn flags_beat_env_beat_file_beat_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("g.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:1111\"\ndata_dir = \"/from/file\"\nlog = \"warn\"\n",
-        )
-        .unwrap();
+        std::fs::write(&file, "listen = \"127.0.0.1:1111\"\ndata_dir = \"/from/file\"\nlog = \"warn\"\n").unwrap();
         let e = env(&[(ENV_LISTEN, "127.0.0.1:2222"), (ENV_DATA_DIR, "/from/env")]);
-        let flags = Overrides {
-            listen: Some("127.0.0.1:3333".parse().unwrap()),
-            ..Overrides::default()
-        };
+        let flags = Overrides { listen: Some("127.0.0.1:3333".parse().unwrap()), ..Overrides::default() };
         let c = Config::load(Some(&file), &e, flags).unwrap();
         assert_eq!(c.listen, "127.0.0.1:3333".parse().unwrap(), "flag wins");
         assert_eq!(c.data_dir, PathBuf::from("/from/env"), "env beats file");
@@ -238,12 +204,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("g.toml");
         std::fs::write(&file, "log_format = \"json\"\n").unwrap();
-        let c = Config::load(
-            None,
-            &env(&[(ENV_CONFIG, file.to_str().unwrap())]),
-            Overrides::default(),
-        )
-        .unwrap();
+        let c = Config::load(None, &env(&[(ENV_CONFIG, file.to_str().unwrap())]), Overrides::default()).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
     }
 
@@ -251,24 +212,14 @@ mod tests {
     fn bad_values_are_reported_not_ignored() {
         assert!(matches!(
             Config::load(None, &env(&[(ENV_LISTEN, "nowhere")]), Overrides::default()),
-            Err(ConfigError::Invalid {
-                key: ENV_LISTEN,
-                ..
-            })
+            Err(ConfigError::Invalid { key: ENV_LISTEN, .. })
         ));
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("g.toml");
         std::fs::write(&file, "lisen = \"typo\"\n").unwrap();
+        assert!(matches!(Config::load(Some(&file), &env(&[]), Overrides::default()), Err(ConfigError::Parse { .. })));
         assert!(matches!(
-            Config::load(Some(&file), &env(&[]), Overrides::default()),
-            Err(ConfigError::Parse { .. })
-        ));
-        assert!(matches!(
-            Config::load(
-                Some(&dir.path().join("missing.toml")),
-                &env(&[]),
-                Overrides::default()
-            ),
+            Config::load(Some(&dir.path().join("missing.toml")), &env(&[]), Overrides::default()),
             Err(ConfigError::Read { .. })
         ));
     }

@@ -61,34 +61,23 @@ pub enum StartError {
 
 /// The wall clock as a [`Timestamp`]; the one place the server reads the time of day.
 pub fn now() -> Timestamp {
-    let micros = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros());
+    let micros = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
     Timestamp::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
 }
 
 /// Opens the data directory (creating it) and the embedded store.
 pub async fn open(config: &Config) -> Result<Services, StartError> {
     let data_dir = &config.data_dir;
-    let dir_err = |source| StartError::DataDir {
-        path: data_dir.clone(),
-        source,
-    };
+    let dir_err = |source| StartError::DataDir { path: data_dir.clone(), source };
     std::fs::create_dir_all(data_dir).map_err(dir_err)?;
     let secret = secret::load_or_create(data_dir).map_err(dir_err)?;
     let store = SqliteStore::open(config.database_path(), SqliteOptions::default()).await?;
-    Ok(Services {
-        store: Arc::new(store),
-        ids: Arc::new(SnowflakeGenerator::new(0, 0)),
-        secret,
-    })
+    Ok(Services { store: Arc::new(store), ids: Arc::new(SnowflakeGenerator::new(0, 0)), secret })
 }
 
 /// The HTTP routes.
 pub fn router(services: Services) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .with_state(services)
+    Router::new().route("/healthz", get(healthz)).with_state(services)
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -103,9 +92,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router(services))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(listener, router(services)).with_graceful_shutdown(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -9,11 +9,7 @@ use guildhall_server::config::{Config, LogFormat, Overrides};
 use guildhall_server::seed::{self, SeedRequest};
 
 #[derive(Parser)]
-#[command(
-    name = "guildhall",
-    version,
-    about = "A self-hostable server that speaks Discord's protocols"
-)]
+#[command(name = "guildhall", version, about = "A self-hostable server that speaks Discord's protocols")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -67,17 +63,9 @@ struct Common {
 
 impl Common {
     fn load(&self) -> Result<Config, Box<dyn std::error::Error>> {
-        let log_format = self
-            .log_format
-            .as_deref()
-            .map(str::parse::<LogFormat>)
-            .transpose()?;
-        let flags = Overrides {
-            listen: self.listen,
-            data_dir: self.data_dir.clone(),
-            log: self.log.clone(),
-            log_format,
-        };
+        let log_format = self.log_format.as_deref().map(str::parse::<LogFormat>).transpose()?;
+        let flags =
+            Overrides { listen: self.listen, data_dir: self.data_dir.clone(), log: self.log.clone(), log_format };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)
     }
@@ -88,10 +76,7 @@ fn init_tracing(config: &Config) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // Colour only on a terminal: escape codes in a pipe or a log file break grep and parsers.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match config.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -134,19 +119,10 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn seed_command(
-    config: Config,
-    request: SeedRequest,
-) -> Result<(), Box<dyn std::error::Error>> {
+async fn seed_command(config: Config, request: SeedRequest) -> Result<(), Box<dyn std::error::Error>> {
     let services = guildhall_server::open(&config).await?;
-    let output = seed::seed(
-        services.store.as_ref(),
-        &services.ids,
-        &services.secret,
-        guildhall_server::now(),
-        &request,
-    )
-    .await?;
+    let output =
+        seed::seed(services.store.as_ref(), &services.ids, &services.secret, guildhall_server::now(), &request).await?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }
@@ -154,35 +130,18 @@ async fn seed_command(
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = (|| -> Result<(), Box<dyn std::error::Error>> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         match cli.command {
             Command::Serve(common) => {
                 let config = common.load()?;
                 init_tracing(&config);
                 runtime.block_on(serve(config))
             }
-            Command::Seed {
-                common,
-                guild,
-                text_channels,
-                voice_channels,
-                bots,
-                users,
-            } => {
+            Command::Seed { common, guild, text_channels, voice_channels, bots, users } => {
                 let config = common.load()?;
                 init_tracing(&config);
-                runtime.block_on(seed_command(
-                    config,
-                    SeedRequest {
-                        guild,
-                        text_channels,
-                        voice_channels,
-                        bots,
-                        users,
-                    },
-                ))
+                runtime
+                    .block_on(seed_command(config, SeedRequest { guild, text_channels, voice_channels, bots, users }))
             }
         }
     })();

@@ -13,10 +13,7 @@ pub fn load_or_create(data_dir: &Path) -> std::io::Result<TokenSecret> {
     match std::fs::read(&path) {
         Ok(bytes) => {
             let bytes: [u8; 32] = bytes.try_into().map_err(|_| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("{} is not 32 bytes", path.display()),
-                )
+                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is not 32 bytes", path.display()))
             })?;
             Ok(TokenSecret::from_bytes(bytes))
         }
@@ -54,10 +51,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(FILE))
-                .unwrap()
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::write(dir.path().join(FILE), b"short").unwrap();

@@ -12,9 +12,7 @@ use guildhall_core::token::{self, TokenSecret};
 use guildhall_model::channel::ChannelType;
 use guildhall_model::flags::{ApplicationFlags, Permissions, UserFlags};
 use guildhall_model::guild::{Guild, Role};
-use guildhall_model::id::marker::{
-    ApplicationMarker, ChannelMarker, GuildMarker, RoleMarker, UserMarker,
-};
+use guildhall_model::id::marker::{ApplicationMarker, ChannelMarker, GuildMarker, RoleMarker, UserMarker};
 use guildhall_model::user::User;
 use guildhall_model::{Id, SnowflakeGenerator, Timestamp};
 use guildhall_store::{ApplicationRecord, MemberRecord, Store, StoreError, UserRecord};
@@ -121,16 +119,11 @@ pub async fn seed(
 ) -> Result<SeedOutput, SeedError> {
     limits::validate_guild_name(&request.guild)?;
     if request.bots == 0 && request.users == 0 {
-        return Err(SeedError::Invalid(
-            "at least one bot or user is needed to own the guild".into(),
-        ));
+        return Err(SeedError::Invalid("at least one bot or user is needed to own the guild".into()));
     }
     let channel_count = u64::from(request.text_channels) + u64::from(request.voice_channels);
     if channel_count > limits::CHANNELS_MAX as u64 {
-        return Err(SeedError::Invalid(format!(
-            "at most {} channels per guild",
-            limits::CHANNELS_MAX
-        )));
+        return Err(SeedError::Invalid(format!("at most {} channels per guild", limits::CHANNELS_MAX)));
     }
     let now_ms = u64::try_from(now.as_millis()).unwrap_or(0);
     let now_secs = u64::try_from(now.as_secs()).unwrap_or(0);
@@ -146,13 +139,7 @@ pub async fn seed(
             if is_bot {
                 user.bot = Some(true);
             }
-            store
-                .create_user(&UserRecord {
-                    user,
-                    email: None,
-                    password_hash: None,
-                })
-                .await?;
+            store.create_user(&UserRecord { user, email: None, password_hash: None }).await?;
             let issued = token::issue(secret, id, now_secs);
             store.set_token_hash(id, issued.hash.0).await?;
             let application_id = if is_bot {
@@ -173,89 +160,41 @@ pub async fn seed(
             } else {
                 None
             };
-            let account = SeededAccount {
-                id,
-                username,
-                token: issued.token,
-                application_id,
-            };
-            if is_bot {
-                bots.push(account)
-            } else {
-                users.push(account)
-            }
+            let account = SeededAccount { id, username, token: issued.token, application_id };
+            if is_bot { bots.push(account) } else { users.push(account) }
         }
     }
-    let owner_id = bots
-        .first()
-        .or(users.first())
-        .map(|a| a.id)
-        .ok_or_else(|| SeedError::Invalid("no owner".into()))?;
+    let owner_id = bots.first().or(users.first()).map(|a| a.id).ok_or_else(|| SeedError::Invalid("no owner".into()))?;
 
     let guild_id: Id<GuildMarker> = ids.next(now_ms);
-    store
-        .create_guild(&Guild::new(guild_id, request.guild.clone(), owner_id))
-        .await?;
-    store
-        .create_role(
-            guild_id,
-            &Role::everyone(guild_id, Permissions::DEFAULT_EVERYONE),
-        )
-        .await?;
+    store.create_guild(&Guild::new(guild_id, request.guild.clone(), owner_id)).await?;
+    store.create_role(guild_id, &Role::everyone(guild_id, Permissions::DEFAULT_EVERYONE)).await?;
     for account in bots.iter().chain(&users) {
-        store
-            .add_member(&MemberRecord::new(guild_id, account.id, now))
-            .await?;
+        store.add_member(&MemberRecord::new(guild_id, account.id, now)).await?;
     }
 
     let mut text_channels = Vec::new();
     let mut voice_channels = Vec::new();
     for (count, kind, first, prefix, out) in [
-        (
-            request.text_channels,
-            ChannelType::GuildText,
-            "general",
-            "text-",
-            &mut text_channels,
-        ),
-        (
-            request.voice_channels,
-            ChannelType::GuildVoice,
-            "General",
-            "Voice ",
-            &mut voice_channels,
-        ),
+        (request.text_channels, ChannelType::GuildText, "general", "text-", &mut text_channels),
+        (request.voice_channels, ChannelType::GuildVoice, "General", "Voice ", &mut voice_channels),
     ] {
         for n in 0..count {
-            let name = if n == 0 {
-                first.to_owned()
-            } else {
-                format!("{prefix}{}", n + 1)
-            };
+            let name = if n == 0 { first.to_owned() } else { format!("{prefix}{}", n + 1) };
             let id = ids.next(now_ms);
             let position = i32::try_from(n).unwrap_or(i32::MAX);
-            store
-                .create_channel(&guild_channel(id, guild_id, kind, name.clone(), position))
-                .await?;
+            store.create_channel(&guild_channel(id, guild_id, kind, name.clone(), position)).await?;
             out.push(SeededChannel { id, name });
         }
     }
     if let Some(first) = text_channels.first() {
-        let mut guild = store
-            .guild(guild_id)
-            .await?
-            .ok_or(StoreError::NotFound("guild"))?;
+        let mut guild = store.guild(guild_id).await?.ok_or(StoreError::NotFound("guild"))?;
         guild.system_channel_id = Some(first.id);
         store.update_guild(&guild).await?;
     }
 
     Ok(SeedOutput {
-        guild: SeededGuild {
-            id: guild_id,
-            name: request.guild.clone(),
-            owner_id,
-            everyone_role_id: guild_id.cast(),
-        },
+        guild: SeededGuild { id: guild_id, name: request.guild.clone(), owner_id, everyone_role_id: guild_id.cast() },
         text_channels,
         voice_channels,
         bots,

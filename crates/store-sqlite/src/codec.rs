@@ -15,10 +15,7 @@ pub(crate) fn id_from_sql<T>(raw: i64, table: &'static str) -> StoreResult<Id<T>
     Id::new_checked(raw as u64).ok_or_else(|| corrupt(table, "zero id"))
 }
 
-pub(crate) fn opt_id_from_sql<T>(
-    raw: Option<i64>,
-    table: &'static str,
-) -> StoreResult<Option<Id<T>>> {
+pub(crate) fn opt_id_from_sql<T>(raw: Option<i64>, table: &'static str) -> StoreResult<Option<Id<T>>> {
     raw.map(|r| id_from_sql(r, table)).transpose()
 }
 
@@ -27,24 +24,15 @@ pub(crate) const fn sql_time(t: Timestamp) -> i64 {
 }
 
 pub(crate) fn to_json<T: Serialize>(value: &T, table: &'static str) -> StoreResult<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
-        table,
-        source: Box::new(e),
-    })
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt { table, source: Box::new(e) })
 }
 
 pub(crate) fn from_json<T: DeserializeOwned>(text: &str, table: &'static str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
-        table,
-        source: Box::new(e),
-    })
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { table, source: Box::new(e) })
 }
 
 pub(crate) fn corrupt(table: &'static str, what: &'static str) -> StoreError {
-    StoreError::Corrupt {
-        table,
-        source: what.into(),
-    }
+    StoreError::Corrupt { table, source: what.into() }
 }
 
 /// `?, ?, ?` for an IN list of `n` values.
@@ -70,4 +58,28 @@ pub(crate) fn like_prefix(prefix: &str) -> String {
     }
     s.push('%');
     s
+}
+
+/// Runs a (cached) query and collects every row through `map`.
+pub(crate) fn rows<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(crate::backend)?;
+    let rows = stmt.query_map(params, map).map_err(crate::backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(crate::backend)
+}
+
+/// Runs a query that yields at most one row.
+pub(crate) fn row<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    map: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Option<T>> {
+    use rusqlite::OptionalExtension as _;
+    let mut stmt = conn.prepare_cached(sql).map_err(crate::backend)?;
+    stmt.query_row(params, map).optional().map_err(crate::backend)
 }

@@ -6,9 +6,9 @@ use guildhall_model::guild::{Guild, Role};
 use guildhall_model::id::marker::{ChannelMarker, GuildMarker, RoleMarker, UserMarker};
 use guildhall_model::{Id, Nullable};
 use guildhall_store::{ChannelStore, GuildStore, RoleStore, StoreError, StoreResult};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
-use crate::codec::{from_json, id_from_sql, sql_id, to_json};
+use crate::codec::{from_json, id_from_sql, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
 /// The guild row keeps only the guild's own settings (roles and emojis are other aggregates).
@@ -34,14 +34,8 @@ fn decode_channel(data: &str, last_message_id: Option<i64>) -> StoreResult<Chann
 }
 
 fn read_channel(conn: &Connection, id: i64) -> StoreResult<Option<Channel>> {
-    let row: Option<(String, Option<i64>)> = conn
-        .query_row(
-            "SELECT data, last_message_id FROM channels WHERE id = ?",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()
-        .map_err(backend)?;
+    let row: Option<(String, Option<i64>)> =
+        row(conn, "SELECT data, last_message_id FROM channels WHERE id = ?", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     row.map(|(d, l)| decode_channel(&d, l)).transpose()
 }
 
@@ -51,11 +45,8 @@ impl GuildStore for SqliteStore {
         let data = guild_json(guild)?;
         let (id, owner) = (sql_id(guild.id), sql_id(guild.owner_id));
         self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO guilds (id, owner_id, data) VALUES (?, ?, ?)",
-                params![id, owner, data],
-            )
-            .map_err(map_err("guild"))?;
+            tx.execute("INSERT INTO guilds (id, owner_id, data) VALUES (?, ?, ?)", params![id, owner, data])
+                .map_err(map_err("guild"))?;
             Ok(())
         })
         .await
@@ -63,12 +54,7 @@ impl GuildStore for SqliteStore {
 
     async fn guild(&self, id: Id<GuildMarker>) -> StoreResult<Option<Guild>> {
         self.read(move |conn| {
-            let data: Option<String> = conn
-                .query_row("SELECT data FROM guilds WHERE id = ?", [sql_id(id)], |r| {
-                    r.get(0)
-                })
-                .optional()
-                .map_err(backend)?;
+            let data: Option<String> = row(conn, "SELECT data FROM guilds WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
             data.map(|d| from_json(&d, "guilds")).transpose()
         })
         .await
@@ -76,14 +62,10 @@ impl GuildStore for SqliteStore {
 
     async fn guild_ids_for_user(&self, user: Id<UserMarker>) -> StoreResult<Vec<Id<GuildMarker>>> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT guild_id FROM members WHERE user_id = ? ORDER BY guild_id")
-                .map_err(backend)?;
-            let raw = stmt
-                .query_map([sql_id(user)], |r| r.get::<_, i64>(0))
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+            let raw =
+                rows(conn, "SELECT guild_id FROM members WHERE user_id = ? ORDER BY guild_id", [sql_id(user)], |r| {
+                    r.get::<_, i64>(0)
+                })?;
             raw.into_iter().map(|r| id_from_sql(r, "members")).collect()
         })
         .await
@@ -94,16 +76,9 @@ impl GuildStore for SqliteStore {
         let (id, owner) = (sql_id(guild.id), sql_id(guild.owner_id));
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    "UPDATE guilds SET owner_id = ?, data = ? WHERE id = ?",
-                    params![owner, data, id],
-                )
+                .execute("UPDATE guilds SET owner_id = ?, data = ? WHERE id = ?", params![owner, data, id])
                 .map_err(map_err("guild"))?;
-            if n == 0 {
-                Err(StoreError::NotFound("guild"))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(StoreError::NotFound("guild")) } else { Ok(()) }
         })
         .await
     }
@@ -111,13 +86,8 @@ impl GuildStore for SqliteStore {
     async fn delete_guild(&self, id: Id<GuildMarker>) -> StoreResult<bool> {
         // Foreign keys cascade to channels (and their messages, pins, reactions, invites),
         // roles, members (and member roles) and bans.
-        self.write(move |tx| {
-            Ok(tx
-                .execute("DELETE FROM guilds WHERE id = ?", [sql_id(id)])
-                .map_err(backend)?
-                > 0)
-        })
-        .await
+        self.write(move |tx| Ok(tx.execute("DELETE FROM guilds WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0))
+            .await
     }
 }
 
@@ -125,18 +95,9 @@ impl GuildStore for SqliteStore {
 impl ChannelStore for SqliteStore {
     async fn create_channel(&self, channel: &Channel) -> StoreResult<()> {
         let data = channel_json(channel)?;
-        let (id, guild, position) = (
-            sql_id(channel.id),
-            channel.guild_id.map(sql_id),
-            channel.position.unwrap_or(0),
-        );
-        let recipients: Vec<i64> = channel
-            .recipients
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .map(|u| sql_id(u.id))
-            .collect();
+        let (id, guild, position) = (sql_id(channel.id), channel.guild_id.map(sql_id), channel.position.unwrap_or(0));
+        let recipients: Vec<i64> =
+            channel.recipients.as_deref().unwrap_or_default().iter().map(|u| sql_id(u.id)).collect();
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO channels (id, guild_id, position, data) VALUES (?, ?, ?, ?)",
@@ -161,39 +122,31 @@ impl ChannelStore for SqliteStore {
 
     async fn guild_channels(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<Channel>> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT data, last_message_id FROM channels WHERE guild_id = ? ORDER BY position, id")
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([sql_id(guild)], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)))
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+            let rows = rows(
+                conn,
+                "SELECT data, last_message_id FROM channels WHERE guild_id = ? ORDER BY position, id",
+                [sql_id(guild)],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)),
+            )?;
             rows.iter().map(|(d, l)| decode_channel(d, *l)).collect()
         })
         .await
     }
 
-    async fn dm_channel(
-        &self,
-        a: Id<UserMarker>,
-        b: Id<UserMarker>,
-    ) -> StoreResult<Option<Channel>> {
+    async fn dm_channel(&self, a: Id<UserMarker>, b: Id<UserMarker>) -> StoreResult<Option<Channel>> {
         self.read(move |conn| {
             // A 1:1 DM has exactly these two recipients (a self-DM has one row).
-            let id: Option<i64> = conn
-                .query_row(
-                    "SELECT r1.channel_id FROM dm_recipients r1
+            let id: Option<i64> = row(
+                conn,
+                "SELECT r1.channel_id FROM dm_recipients r1
                      JOIN dm_recipients r2 ON r2.channel_id = r1.channel_id AND r2.user_id = ?2
                      WHERE r1.user_id = ?1
                        AND (SELECT count(*) FROM dm_recipients r3 WHERE r3.channel_id = r1.channel_id)
                            = CASE WHEN ?1 = ?2 THEN 1 ELSE 2 END
                      LIMIT 1",
-                    params![sql_id(a), sql_id(b)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+                params![sql_id(a), sql_id(b)],
+                |r| r.get(0),
+            )?;
             match id {
                 Some(id) => read_channel(conn, id),
                 None => Ok(None),
@@ -207,28 +160,16 @@ impl ChannelStore for SqliteStore {
         let (id, position) = (sql_id(channel.id), channel.position.unwrap_or(0));
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    "UPDATE channels SET position = ?, data = ? WHERE id = ?",
-                    params![position, data, id],
-                )
+                .execute("UPDATE channels SET position = ?, data = ? WHERE id = ?", params![position, data, id])
                 .map_err(map_err("channel"))?;
-            if n == 0 {
-                Err(StoreError::NotFound("channel"))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(StoreError::NotFound("channel")) } else { Ok(()) }
         })
         .await
     }
 
     async fn delete_channel(&self, id: Id<ChannelMarker>) -> StoreResult<bool> {
-        self.write(move |tx| {
-            Ok(tx
-                .execute("DELETE FROM channels WHERE id = ?", [sql_id(id)])
-                .map_err(backend)?
-                > 0)
-        })
-        .await
+        self.write(move |tx| Ok(tx.execute("DELETE FROM channels WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0))
+            .await
     }
 }
 
@@ -250,14 +191,10 @@ impl RoleStore for SqliteStore {
 
     async fn role(&self, guild: Id<GuildMarker>, id: Id<RoleMarker>) -> StoreResult<Option<Role>> {
         self.read(move |conn| {
-            let data: Option<String> = conn
-                .query_row(
-                    "SELECT data FROM roles WHERE id = ? AND guild_id = ?",
-                    [sql_id(id), sql_id(guild)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+            let data: Option<String> =
+                row(conn, "SELECT data FROM roles WHERE id = ? AND guild_id = ?", [sql_id(id), sql_id(guild)], |r| {
+                    r.get(0)
+                })?;
             data.map(|d| from_json(&d, "roles")).transpose()
         })
         .await
@@ -265,14 +202,10 @@ impl RoleStore for SqliteStore {
 
     async fn guild_roles(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<Role>> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached("SELECT data FROM roles WHERE guild_id = ? ORDER BY position, id")
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map([sql_id(guild)], |r| r.get::<_, String>(0))
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+            let rows =
+                rows(conn, "SELECT data FROM roles WHERE guild_id = ? ORDER BY position, id", [sql_id(guild)], |r| {
+                    r.get::<_, String>(0)
+                })?;
             rows.iter().map(|d| from_json(d, "roles")).collect()
         })
         .await
@@ -288,32 +221,17 @@ impl RoleStore for SqliteStore {
                     params![position, data, id, sql_id(guild)],
                 )
                 .map_err(backend)?;
-            if n == 0 {
-                Err(StoreError::NotFound("role"))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(StoreError::NotFound("role")) } else { Ok(()) }
         })
         .await
     }
 
-    async fn set_role_positions(
-        &self,
-        guild: Id<GuildMarker>,
-        positions: &[(Id<RoleMarker>, i32)],
-    ) -> StoreResult<()> {
-        let positions: Vec<(i64, i32)> =
-            positions.iter().map(|(id, p)| (sql_id(*id), *p)).collect();
+    async fn set_role_positions(&self, guild: Id<GuildMarker>, positions: &[(Id<RoleMarker>, i32)]) -> StoreResult<()> {
+        let positions: Vec<(i64, i32)> = positions.iter().map(|(id, p)| (sql_id(*id), *p)).collect();
         self.write(move |tx| {
             for (id, position) in positions {
-                let data: Option<String> = tx
-                    .query_row(
-                        "SELECT data FROM roles WHERE id = ? AND guild_id = ?",
-                        [id, sql_id(guild)],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(backend)?;
+                let data: Option<String> =
+                    row(tx, "SELECT data FROM roles WHERE id = ? AND guild_id = ?", [id, sql_id(guild)], |r| r.get(0))?;
                 let Some(data) = data else {
                     return Err(StoreError::NotFound("role"));
                 };
@@ -334,10 +252,7 @@ impl RoleStore for SqliteStore {
         // member_roles rows go with the role through the foreign key.
         self.write(move |tx| {
             Ok(tx
-                .execute(
-                    "DELETE FROM roles WHERE id = ? AND guild_id = ?",
-                    [sql_id(id), sql_id(guild)],
-                )
+                .execute("DELETE FROM roles WHERE id = ? AND guild_id = ?", [sql_id(id), sql_id(guild)])
                 .map_err(backend)?
                 > 0)
         })

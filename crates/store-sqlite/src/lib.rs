@@ -52,10 +52,7 @@ pub struct SqliteOptions {
 
 impl Default for SqliteOptions {
     fn default() -> Self {
-        Self {
-            readers: 4,
-            durability: Durability::Normal,
-        }
+        Self { readers: 4, durability: Durability::Normal }
     }
 }
 
@@ -74,9 +71,7 @@ struct Inner {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("path", &self.inner.path)
-            .finish_non_exhaustive()
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish_non_exhaustive()
     }
 }
 
@@ -87,9 +82,7 @@ pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Stor
 /// Maps a SQLite error, turning constraint violations into the store's vocabulary.
 pub(crate) fn map_err(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| match &e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
             match f.extended_code {
                 rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::NotFound(what),
                 _ => StoreError::Conflict(what),
@@ -109,9 +102,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     pub async fn open(path: impl AsRef<Path>, options: SqliteOptions) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
-        tokio::task::spawn_blocking(move || Self::open_blocking(path, &options))
-            .await
-            .map_err(backend)?
+        tokio::task::spawn_blocking(move || Self::open_blocking(path, &options)).await.map_err(backend)?
     }
 
     fn open_blocking(path: PathBuf, options: &SqliteOptions) -> StoreResult<Self> {
@@ -131,13 +122,10 @@ impl SqliteStore {
             .map(|_| {
                 let conn = Connection::open_with_flags(
                     &path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                        | OpenFlags::SQLITE_OPEN_URI,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
                 )
                 .map_err(backend)?;
-                conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;")
-                    .map_err(backend)?;
+                conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;").map_err(backend)?;
                 Ok(conn)
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -166,9 +154,7 @@ impl SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = lock(&inner.writer);
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(backend)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
             let out = f(&tx)?;
             tx.commit().map_err(backend)?;
             Ok(out)
@@ -190,8 +176,7 @@ impl SqliteStore {
             // The permit guarantees a free connection; open a spare rather than fail if not.
             let conn = match conn {
                 Some(c) => c,
-                None => Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-                    .map_err(backend)?,
+                None => Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?,
             };
             let out = f(&conn);
             lock(&inner.readers).push(conn);
@@ -206,42 +191,24 @@ impl SqliteStore {
     /// Runs SQLite's own consistency check; `Ok(())` when the database is intact.
     pub async fn integrity_check(&self) -> StoreResult<()> {
         self.read(|conn| {
-            let result: String = conn
-                .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-                .map_err(backend)?;
-            if result == "ok" {
-                Ok(())
-            } else {
-                Err(StoreError::Corrupt {
-                    table: "*",
-                    source: result.into(),
-                })
-            }
+            let result: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(backend)?;
+            if result == "ok" { Ok(()) } else { Err(StoreError::Corrupt { table: "*", source: result.into() }) }
         })
         .await
     }
 }
 
 fn migrate(conn: &mut Connection) -> StoreResult<()> {
-    let current: usize = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(backend)?;
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
     if current > MIGRATIONS.len() {
         return Err(StoreError::Backend(
-            format!(
-                "database schema version {current} is newer than this guildhall ({})",
-                MIGRATIONS.len()
-            )
-            .into(),
+            format!("database schema version {current} is newer than this guildhall ({})", MIGRATIONS.len()).into(),
         ));
     }
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Exclusive)
-            .map_err(backend)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive).map_err(backend)?;
         tx.execute_batch(sql).map_err(backend)?;
-        tx.pragma_update(None, "user_version", index + 1)
-            .map_err(backend)?;
+        tx.pragma_update(None, "user_version", index + 1).map_err(backend)?;
         tx.commit().map_err(backend)?;
         tracing::info!(version = index + 1, "applied store migration");
     }

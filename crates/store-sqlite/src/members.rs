@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use guildhall_model::Id;
 use guildhall_model::id::marker::{GuildMarker, UserMarker};
 use guildhall_store::{MemberRecord, MemberStore, StoreError, StoreResult};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 
-use crate::codec::{from_json, id_from_sql, like_prefix, sql_id, to_json};
+use crate::codec::{from_json, id_from_sql, like_prefix, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
 const SELECT_MEMBER: &str = "SELECT m.data, (SELECT group_concat(r.role_id) FROM member_roles r
@@ -26,9 +26,7 @@ fn decode(data: &str, roles: Option<&str>) -> StoreResult<MemberRecord> {
         .split(',')
         .filter(|s| !s.is_empty())
         .map(|s| {
-            let raw: i64 = s
-                .parse()
-                .map_err(|_| crate::codec::corrupt("member_roles", "role id"))?;
+            let raw: i64 = s.parse().map_err(|_| crate::codec::corrupt("member_roles", "role id"))?;
             id_from_sql(raw, "member_roles")
         })
         .collect::<StoreResult<_>>()?;
@@ -36,29 +34,14 @@ fn decode(data: &str, roles: Option<&str>) -> StoreResult<MemberRecord> {
     Ok(m)
 }
 
-fn query_members(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<MemberRecord>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let rows = stmt
-        .query_map(params, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
-        })
-        .map_err(backend)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(backend)?;
+fn query_members(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<MemberRecord>> {
+    let rows = rows(conn, sql, params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))?;
     rows.iter().map(|(d, r)| decode(d, r.as_deref())).collect()
 }
 
 fn write_roles(tx: &Transaction<'_>, member: &MemberRecord) -> StoreResult<()> {
     let (guild, user) = (sql_id(member.guild_id), sql_id(member.user_id));
-    tx.execute(
-        "DELETE FROM member_roles WHERE guild_id = ? AND user_id = ?",
-        params![guild, user],
-    )
-    .map_err(backend)?;
+    tx.execute("DELETE FROM member_roles WHERE guild_id = ? AND user_id = ?", params![guild, user]).map_err(backend)?;
     for role in &member.roles {
         tx.execute(
             "INSERT OR IGNORE INTO member_roles (guild_id, user_id, role_id) VALUES (?, ?, ?)",
@@ -85,19 +68,11 @@ impl MemberStore for SqliteStore {
         .await
     }
 
-    async fn member(
-        &self,
-        guild: Id<GuildMarker>,
-        user: Id<UserMarker>,
-    ) -> StoreResult<Option<MemberRecord>> {
+    async fn member(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<Option<MemberRecord>> {
         self.read(move |conn| {
             let sql = format!("{SELECT_MEMBER} WHERE m.guild_id = ? AND m.user_id = ?");
-            let row: Option<(String, Option<String>)> = conn
-                .query_row(&sql, [sql_id(guild), sql_id(user)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
-                .map_err(backend)?;
+            let row: Option<(String, Option<String>)> =
+                row(conn, &sql, [sql_id(guild), sql_id(user)], |r| Ok((r.get(0)?, r.get(1)?)))?;
             row.map(|(d, r)| decode(&d, r.as_deref())).transpose()
         })
         .await
@@ -111,20 +86,13 @@ impl MemberStore for SqliteStore {
     ) -> StoreResult<Vec<MemberRecord>> {
         let after = after.map_or(0, sql_id);
         self.read(move |conn| {
-            let sql = format!(
-                "{SELECT_MEMBER} WHERE m.guild_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?"
-            );
+            let sql = format!("{SELECT_MEMBER} WHERE m.guild_id = ? AND m.user_id > ? ORDER BY m.user_id LIMIT ?");
             query_members(conn, &sql, params![sql_id(guild), after, limit])
         })
         .await
     }
 
-    async fn search_members(
-        &self,
-        guild: Id<GuildMarker>,
-        prefix: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<MemberRecord>> {
+    async fn search_members(&self, guild: Id<GuildMarker>, prefix: &str, limit: u32) -> StoreResult<Vec<MemberRecord>> {
         let pattern = like_prefix(prefix);
         self.read(move |conn| {
             let sql = format!(
@@ -139,11 +107,7 @@ impl MemberStore for SqliteStore {
     async fn member_count(&self, guild: Id<GuildMarker>) -> StoreResult<u64> {
         self.read(move |conn| {
             let n: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM members WHERE guild_id = ?",
-                    [sql_id(guild)],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT count(*) FROM members WHERE guild_id = ?", [sql_id(guild)], |r| r.get(0))
                 .map_err(backend)?;
             Ok(n.unsigned_abs())
         })
@@ -168,17 +132,10 @@ impl MemberStore for SqliteStore {
         .await
     }
 
-    async fn remove_member(
-        &self,
-        guild: Id<GuildMarker>,
-        user: Id<UserMarker>,
-    ) -> StoreResult<bool> {
+    async fn remove_member(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<bool> {
         self.write(move |tx| {
             Ok(tx
-                .execute(
-                    "DELETE FROM members WHERE guild_id = ? AND user_id = ?",
-                    [sql_id(guild), sql_id(user)],
-                )
+                .execute("DELETE FROM members WHERE guild_id = ? AND user_id = ?", [sql_id(guild), sql_id(user)])
                 .map_err(backend)?
                 > 0)
         })

@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use guildhall_model::id::marker::{ChannelMarker, GuildMarker, MessageMarker, UserMarker};
 use guildhall_model::{Id, Timestamp};
 use guildhall_store::{
-    MessageAnchor, MessageRecord, MessageStore, PinRecord, PinStore, StoreError, StoreResult,
-    clamp_message_limit, message_bucket,
+    MessageAnchor, MessageRecord, MessageStore, PinRecord, PinStore, StoreError, StoreResult, clamp_message_limit,
+    message_bucket,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 
-use crate::codec::{from_json, id_from_sql, sql_id, sql_time, to_json};
+use crate::codec::{from_json, id_from_sql, row, rows, sql_id, sql_time, to_json};
 use crate::{SqliteStore, backend, map_err};
 
 fn key(channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> (i64, i64, i64) {
@@ -27,24 +27,12 @@ fn decode(data: &str, pinned: bool) -> StoreResult<MessageRecord> {
     Ok(m)
 }
 
-fn page(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<MessageRecord>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-    let rows = stmt
-        .query_map(params, |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?))
-        })
-        .map_err(backend)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(backend)?;
+fn page(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<Vec<MessageRecord>> {
+    let rows = rows(conn, sql, params, |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))?;
     rows.iter().map(|(d, p)| decode(d, *p)).collect()
 }
 
-const OLDER_INCLUSIVE: &str =
-    "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
+const OLDER_INCLUSIVE: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
      AND (bucket, id) <= (?2, ?3) ORDER BY bucket DESC, id DESC LIMIT ?4";
 const OLDER: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
      AND (bucket, id) < (?2, ?3) ORDER BY bucket DESC, id DESC LIMIT ?4";
@@ -53,11 +41,7 @@ const NEWER: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND
 const LATEST: &str = "SELECT data, pinned FROM messages WHERE channel_id = ?1 AND deleted = 0
      ORDER BY bucket DESC, id DESC LIMIT ?2";
 
-fn tombstone(
-    tx: &Transaction<'_>,
-    channel: Id<ChannelMarker>,
-    id: Id<MessageMarker>,
-) -> StoreResult<bool> {
+fn tombstone(tx: &Transaction<'_>, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<bool> {
     let (c, b, i) = key(channel, id);
     // The body is dropped: a deleted message's content must not linger in the database.
     let n = tx
@@ -68,13 +52,8 @@ fn tombstone(
         )
         .map_err(backend)?;
     if n > 0 {
-        tx.execute("DELETE FROM reactions WHERE message_id = ?", [i])
-            .map_err(backend)?;
-        tx.execute(
-            "DELETE FROM pins WHERE channel_id = ? AND message_id = ?",
-            [c, i],
-        )
-        .map_err(backend)?;
+        tx.execute("DELETE FROM reactions WHERE message_id = ?", [i]).map_err(backend)?;
+        tx.execute("DELETE FROM pins WHERE channel_id = ? AND message_id = ?", [c, i]).map_err(backend)?;
     }
     Ok(n > 0)
 }
@@ -84,11 +63,7 @@ impl MessageStore for SqliteStore {
     async fn create_message(&self, message: &MessageRecord) -> StoreResult<()> {
         let data = to_json(message, "messages")?;
         let (c, b, i) = key(message.channel_id, message.id);
-        let (guild, author, pinned) = (
-            message.guild_id.map(sql_id),
-            sql_id(message.author_id),
-            message.pinned,
-        );
+        let (guild, author, pinned) = (message.guild_id.map(sql_id), sql_id(message.author_id), message.pinned);
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO messages (channel_id, bucket, id, guild_id, author_id, pinned, data)
@@ -106,21 +81,15 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn message(
-        &self,
-        channel: Id<ChannelMarker>,
-        id: Id<MessageMarker>,
-    ) -> StoreResult<Option<MessageRecord>> {
+    async fn message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<Option<MessageRecord>> {
         let (c, b, i) = key(channel, id);
         self.read(move |conn| {
-            let row: Option<(String, bool)> = conn
-                .query_row(
-                    "SELECT data, pinned FROM messages WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
-                    params![c, b, i],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(backend)?;
+            let row: Option<(String, bool)> = row(
+                conn,
+                "SELECT data, pinned FROM messages WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
+                params![c, b, i],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             row.map(|(d, p)| decode(&d, p)).transpose()
         })
         .await
@@ -151,11 +120,7 @@ impl MessageStore for SqliteStore {
                 let after = limit / 2;
                 let mut out = page(conn, NEWER, params![c, b, i, after])?;
                 out.reverse();
-                out.extend(page(
-                    conn,
-                    OLDER_INCLUSIVE,
-                    params![c, b, i, limit - after],
-                )?);
+                out.extend(page(conn, OLDER_INCLUSIVE, params![c, b, i, limit - after])?);
                 Ok(out)
             }
         })
@@ -169,19 +134,13 @@ impl MessageStore for SqliteStore {
         since: Id<MessageMarker>,
     ) -> StoreResult<Vec<(Id<ChannelMarker>, Id<MessageMarker>)>> {
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT channel_id, id FROM messages WHERE guild_id = ? AND author_id = ? AND id >= ?
+            let rows = rows(
+                conn,
+                "SELECT channel_id, id FROM messages WHERE guild_id = ? AND author_id = ? AND id >= ?
                      AND deleted = 0 ORDER BY id",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![sql_id(guild), sql_id(author), sql_id(since)], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                })
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+                params![sql_id(guild), sql_id(author), sql_id(since)],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )?;
             rows.into_iter().map(|(c, m)| Ok((id_from_sql(c, "messages")?, id_from_sql(m, "messages")?))).collect()
         })
         .await
@@ -202,11 +161,7 @@ impl MessageStore for SqliteStore {
         .await
     }
 
-    async fn delete_message(
-        &self,
-        channel: Id<ChannelMarker>,
-        id: Id<MessageMarker>,
-    ) -> StoreResult<bool> {
+    async fn delete_message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<bool> {
         self.write(move |tx| tombstone(tx, channel, id)).await
     }
 
@@ -233,12 +188,7 @@ impl MessageStore for SqliteStore {
 
 #[async_trait]
 impl PinStore for SqliteStore {
-    async fn pin(
-        &self,
-        channel: Id<ChannelMarker>,
-        message: Id<MessageMarker>,
-        at: Timestamp,
-    ) -> StoreResult<bool> {
+    async fn pin(&self, channel: Id<ChannelMarker>, message: Id<MessageMarker>, at: Timestamp) -> StoreResult<bool> {
         let (c, b, i) = key(channel, message);
         self.write(move |tx| {
             let live = tx
@@ -269,25 +219,16 @@ impl PinStore for SqliteStore {
     ) -> StoreResult<Vec<PinRecord>> {
         let before = before.map_or(i64::MAX, sql_time);
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT message_id, pinned_at FROM pins WHERE channel_id = ? AND pinned_at < ?
+            let rows = rows(
+                conn,
+                "SELECT message_id, pinned_at FROM pins WHERE channel_id = ? AND pinned_at < ?
                      ORDER BY pinned_at DESC, message_id DESC LIMIT ?",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![sql_id(channel), before, limit], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-                })
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+                params![sql_id(channel), before, limit],
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)),
+            )?;
             rows.into_iter()
                 .map(|(m, at)| {
-                    Ok(PinRecord {
-                        message_id: id_from_sql(m, "pins")?,
-                        pinned_at: Timestamp::from_micros(at),
-                    })
+                    Ok(PinRecord { message_id: id_from_sql(m, "pins")?, pinned_at: Timestamp::from_micros(at) })
                 })
                 .collect()
         })
@@ -297,30 +238,18 @@ impl PinStore for SqliteStore {
     async fn pin_count(&self, channel: Id<ChannelMarker>) -> StoreResult<u32> {
         self.read(move |conn| {
             let n: u32 = conn
-                .query_row(
-                    "SELECT count(*) FROM pins WHERE channel_id = ?",
-                    [sql_id(channel)],
-                    |r| r.get(0),
-                )
+                .query_row("SELECT count(*) FROM pins WHERE channel_id = ?", [sql_id(channel)], |r| r.get(0))
                 .map_err(backend)?;
             Ok(n)
         })
         .await
     }
 
-    async fn unpin(
-        &self,
-        channel: Id<ChannelMarker>,
-        message: Id<MessageMarker>,
-    ) -> StoreResult<bool> {
+    async fn unpin(&self, channel: Id<ChannelMarker>, message: Id<MessageMarker>) -> StoreResult<bool> {
         let (c, b, i) = key(channel, message);
         self.write(move |tx| {
-            let removed = tx
-                .execute(
-                    "DELETE FROM pins WHERE channel_id = ? AND message_id = ?",
-                    [c, i],
-                )
-                .map_err(backend)?;
+            let removed =
+                tx.execute("DELETE FROM pins WHERE channel_id = ? AND message_id = ?", [c, i]).map_err(backend)?;
             if removed > 0 {
                 tx.execute(
                     "UPDATE messages SET pinned = 0 WHERE channel_id = ? AND bucket = ? AND id = ?",

@@ -4,9 +4,9 @@ use async_trait::async_trait;
 use guildhall_model::Id;
 use guildhall_model::id::marker::{ChannelMarker, GuildMarker, UserMarker};
 use guildhall_store::{BanRecord, BanStore, InviteRecord, InviteStore, StoreResult};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use crate::codec::{from_json, id_from_sql, sql_id, sql_time, to_json};
+use crate::codec::{from_json, id_from_sql, row, rows, sql_id, sql_time, to_json};
 use crate::{SqliteStore, backend, map_err};
 
 fn decode_invite(data: &str, uses: u32) -> StoreResult<InviteRecord> {
@@ -16,19 +16,9 @@ fn decode_invite(data: &str, uses: u32) -> StoreResult<InviteRecord> {
     Ok(invite)
 }
 
-fn invites_where(
-    conn: &rusqlite::Connection,
-    filter: &str,
-    id: i64,
-) -> StoreResult<Vec<InviteRecord>> {
-    let sql =
-        format!("SELECT data, uses FROM invites WHERE {filter} = ? ORDER BY created_at, code");
-    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-    let rows = stmt
-        .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))
-        .map_err(backend)?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(backend)?;
+fn invites_where(conn: &rusqlite::Connection, filter: &str, id: i64) -> StoreResult<Vec<InviteRecord>> {
+    let sql = format!("SELECT data, uses FROM invites WHERE {filter} = ? ORDER BY created_at, code");
+    let rows = rows(conn, &sql, [id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
     rows.iter().map(|(d, u)| decode_invite(d, *u)).collect()
 }
 
@@ -60,41 +50,31 @@ impl InviteStore for SqliteStore {
     async fn invite(&self, code: &str) -> StoreResult<Option<InviteRecord>> {
         let code = code.to_owned();
         self.read(move |conn| {
-            let row: Option<(String, u32)> = conn
-                .query_row(
-                    "SELECT data, uses FROM invites WHERE code = ?",
-                    [code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(backend)?;
+            let row: Option<(String, u32)> =
+                row(conn, "SELECT data, uses FROM invites WHERE code = ?", [code], |r| Ok((r.get(0)?, r.get(1)?)))?;
             row.map(|(d, u)| decode_invite(&d, u)).transpose()
         })
         .await
     }
 
     async fn channel_invites(&self, channel: Id<ChannelMarker>) -> StoreResult<Vec<InviteRecord>> {
-        self.read(move |conn| invites_where(conn, "channel_id", sql_id(channel)))
-            .await
+        self.read(move |conn| invites_where(conn, "channel_id", sql_id(channel))).await
     }
 
     async fn guild_invites(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<InviteRecord>> {
-        self.read(move |conn| invites_where(conn, "guild_id", sql_id(guild)))
-            .await
+        self.read(move |conn| invites_where(conn, "guild_id", sql_id(guild))).await
     }
 
     async fn use_invite(&self, code: &str) -> StoreResult<Option<InviteRecord>> {
         let code = code.to_owned();
         self.write(move |tx| {
-            let row: Option<(String, u32)> = tx
-                .query_row(
-                    "UPDATE invites SET uses = uses + 1 WHERE code = ? AND (max_uses = 0 OR uses < max_uses)
+            let row: Option<(String, u32)> = row(
+                tx,
+                "UPDATE invites SET uses = uses + 1 WHERE code = ? AND (max_uses = 0 OR uses < max_uses)
                      RETURNING data, uses",
-                    [code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(backend)?;
+                [code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             row.map(|(d, u)| decode_invite(&d, u)).transpose()
         })
         .await
@@ -103,14 +83,10 @@ impl InviteStore for SqliteStore {
     async fn delete_invite(&self, code: &str) -> StoreResult<Option<InviteRecord>> {
         let code = code.to_owned();
         self.write(move |tx| {
-            let row: Option<(String, u32)> = tx
-                .query_row(
-                    "DELETE FROM invites WHERE code = ? RETURNING data, uses",
-                    [code],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(backend)?;
+            let row: Option<(String, u32)> =
+                row(tx, "DELETE FROM invites WHERE code = ? RETURNING data, uses", [code], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
             row.map(|(d, u)| decode_invite(&d, u)).transpose()
         })
         .await
@@ -133,25 +109,15 @@ impl BanStore for SqliteStore {
         .await
     }
 
-    async fn ban(
-        &self,
-        guild: Id<GuildMarker>,
-        user: Id<UserMarker>,
-    ) -> StoreResult<Option<BanRecord>> {
+    async fn ban(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<Option<BanRecord>> {
         self.read(move |conn| {
-            let reason: Option<Option<String>> = conn
-                .query_row(
-                    "SELECT reason FROM bans WHERE guild_id = ? AND user_id = ?",
-                    [sql_id(guild), sql_id(user)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
-            Ok(reason.map(|reason| BanRecord {
-                guild_id: guild,
-                user_id: user,
-                reason,
-            }))
+            let reason: Option<Option<String>> = row(
+                conn,
+                "SELECT reason FROM bans WHERE guild_id = ? AND user_id = ?",
+                [sql_id(guild), sql_id(user)],
+                |r| r.get(0),
+            )?;
+            Ok(reason.map(|reason| BanRecord { guild_id: guild, user_id: user, reason }))
         })
         .await
     }
@@ -175,12 +141,9 @@ impl BanStore for SqliteStore {
                     a.map_or(0, sql_id),
                 ),
             };
-            let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
-            let rows = stmt
-                .query_map(params![sql_id(guild), bound, limit], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?)))
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+            let rows = rows(conn, sql, params![sql_id(guild), bound, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+            })?;
             let mut out = rows
                 .into_iter()
                 .map(|(u, reason)| Ok(BanRecord { guild_id: guild, user_id: id_from_sql(u, "bans")?, reason }))
@@ -196,10 +159,7 @@ impl BanStore for SqliteStore {
     async fn delete_ban(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<bool> {
         self.write(move |tx| {
             Ok(tx
-                .execute(
-                    "DELETE FROM bans WHERE guild_id = ? AND user_id = ?",
-                    [sql_id(guild), sql_id(user)],
-                )
+                .execute("DELETE FROM bans WHERE guild_id = ? AND user_id = ?", [sql_id(guild), sql_id(user)])
                 .map_err(backend)?
                 > 0)
         })

@@ -8,7 +8,7 @@ use guildhall_model::message::ReactionType;
 use guildhall_store::{ReactionEmoji, ReactionStore, ReactionSummary, StoreResult};
 use rusqlite::{params, params_from_iter};
 
-use crate::codec::{id_from_sql, opt_id_from_sql, placeholders, sql_id};
+use crate::codec::{id_from_sql, opt_id_from_sql, placeholders, rows, sql_id};
 use crate::{SqliteStore, backend};
 
 fn kind_code(kind: ReactionType) -> i64 {
@@ -115,17 +115,13 @@ impl ReactionStore for SqliteStore {
         let key = emoji.key();
         let after = after.map_or(0, sql_id);
         self.read(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT user_id FROM reactions WHERE message_id = ? AND emoji_key = ? AND kind = ? AND user_id > ?
+            let rows = rows(
+                conn,
+                "SELECT user_id FROM reactions WHERE message_id = ? AND emoji_key = ? AND kind = ? AND user_id > ?
                      ORDER BY user_id LIMIT ?",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![sql_id(message), key, kind_code(kind), after, limit], |r| r.get::<_, i64>(0))
-                .map_err(backend)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(backend)?;
+                params![sql_id(message), key, kind_code(kind), after, limit],
+                |r| r.get::<_, i64>(0),
+            )?;
             rows.into_iter().map(|u| id_from_sql(u, "reactions")).collect()
         })
         .await
@@ -163,18 +159,11 @@ impl ReactionStore for SqliteStore {
         .await
     }
 
-    async fn remove_emoji_reactions(
-        &self,
-        message: Id<MessageMarker>,
-        emoji: &ReactionEmoji,
-    ) -> StoreResult<u64> {
+    async fn remove_emoji_reactions(&self, message: Id<MessageMarker>, emoji: &ReactionEmoji) -> StoreResult<u64> {
         let key = emoji.key();
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    "DELETE FROM reactions WHERE message_id = ? AND emoji_key = ?",
-                    params![sql_id(message), key],
-                )
+                .execute("DELETE FROM reactions WHERE message_id = ? AND emoji_key = ?", params![sql_id(message), key])
                 .map_err(backend)?;
             Ok(n as u64)
         })
@@ -183,12 +172,7 @@ impl ReactionStore for SqliteStore {
 
     async fn remove_all_reactions(&self, message: Id<MessageMarker>) -> StoreResult<u64> {
         self.write(move |tx| {
-            let n = tx
-                .execute(
-                    "DELETE FROM reactions WHERE message_id = ?",
-                    [sql_id(message)],
-                )
-                .map_err(backend)?;
+            let n = tx.execute("DELETE FROM reactions WHERE message_id = ?", [sql_id(message)]).map_err(backend)?;
             Ok(n as u64)
         })
         .await

@@ -4,23 +4,17 @@ use async_trait::async_trait;
 use guildhall_model::Id;
 use guildhall_model::id::marker::{ApplicationMarker, UserMarker};
 use guildhall_model::user::User;
-use guildhall_store::{
-    ApplicationRecord, ApplicationStore, StoreError, StoreResult, UserRecord, UserStore,
-};
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use guildhall_store::{ApplicationRecord, ApplicationStore, StoreError, StoreResult, UserRecord, UserStore};
+use rusqlite::{params, params_from_iter};
 
-use crate::codec::{from_json, placeholders, sql_id, to_json};
+use crate::codec::{from_json, placeholders, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
 type UserRow = (String, Option<String>, Option<String>);
 
 fn decode_user(row: UserRow) -> StoreResult<UserRecord> {
     let (data, email, password_hash) = row;
-    Ok(UserRecord {
-        user: from_json::<User>(&data, "users")?,
-        email,
-        password_hash,
-    })
+    Ok(UserRecord { user: from_json::<User>(&data, "users")?, email, password_hash })
 }
 
 #[async_trait]
@@ -41,14 +35,10 @@ impl UserStore for SqliteStore {
 
     async fn user(&self, id: Id<UserMarker>) -> StoreResult<Option<UserRecord>> {
         self.read(move |conn| {
-            let row: Option<UserRow> = conn
-                .query_row(
-                    "SELECT data, email, password_hash FROM users WHERE id = ?",
-                    [sql_id(id)],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()
-                .map_err(backend)?;
+            let row: Option<UserRow> =
+                row(conn, "SELECT data, email, password_hash FROM users WHERE id = ?", [sql_id(id)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             row.map(decode_user).transpose()
         })
         .await
@@ -63,18 +53,9 @@ impl UserStore for SqliteStore {
             let mut out = Vec::with_capacity(raw.len());
             // Chunked to stay well below SQLite's bound-parameter limit.
             for chunk in raw.chunks(500) {
-                let sql = format!(
-                    "SELECT data, email, password_hash FROM users WHERE id IN ({})",
-                    placeholders(chunk.len())
-                );
-                let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
-                let rows = stmt
-                    .query_map(params_from_iter(chunk), |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .map_err(backend)?
-                    .collect::<Result<Vec<UserRow>, _>>()
-                    .map_err(backend)?;
+                let sql =
+                    format!("SELECT data, email, password_hash FROM users WHERE id IN ({})", placeholders(chunk.len()));
+                let rows = rows(conn, &sql, params_from_iter(chunk), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                 for row in rows {
                     out.push(decode_user(row)?);
                 }
@@ -87,14 +68,10 @@ impl UserStore for SqliteStore {
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
         let email = email.to_owned();
         self.read(move |conn| {
-            let row: Option<UserRow> = conn
-                .query_row(
-                    "SELECT data, email, password_hash FROM users WHERE email = ?",
-                    [email],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()
-                .map_err(backend)?;
+            let row: Option<UserRow> =
+                row(conn, "SELECT data, email, password_hash FROM users WHERE email = ?", [email], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             row.map(decode_user).transpose()
         })
         .await
@@ -118,36 +95,22 @@ impl UserStore for SqliteStore {
     async fn set_token_hash(&self, id: Id<UserMarker>, hash: [u8; 32]) -> StoreResult<()> {
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    "UPDATE users SET token_hash = ? WHERE id = ?",
-                    params![hash.as_slice(), sql_id(id)],
-                )
+                .execute("UPDATE users SET token_hash = ? WHERE id = ?", params![hash.as_slice(), sql_id(id)])
                 .map_err(backend)?;
-            if n == 0 {
-                Err(StoreError::NotFound("user"))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
         })
         .await
     }
 
     async fn token_hash(&self, id: Id<UserMarker>) -> StoreResult<Option<[u8; 32]>> {
         self.read(move |conn| {
-            let raw: Option<Option<Vec<u8>>> = conn
-                .query_row(
-                    "SELECT token_hash FROM users WHERE id = ?",
-                    [sql_id(id)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+            let raw: Option<Option<Vec<u8>>> =
+                row(conn, "SELECT token_hash FROM users WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
             match raw.flatten() {
                 None => Ok(None),
-                Some(bytes) => bytes
-                    .try_into()
-                    .map(Some)
-                    .map_err(|_| crate::codec::corrupt("users", "token hash is not 32 bytes")),
+                Some(bytes) => {
+                    bytes.try_into().map(Some).map_err(|_| crate::codec::corrupt("users", "token hash is not 32 bytes"))
+                }
             }
         })
         .await
@@ -160,47 +123,26 @@ impl ApplicationStore for SqliteStore {
         let data = to_json(record, "applications")?;
         let (id, bot) = (sql_id(record.id), record.bot_user_id.map(sql_id));
         self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO applications (id, bot_user_id, data) VALUES (?, ?, ?)",
-                params![id, bot, data],
-            )
-            .map_err(map_err("application"))?;
+            tx.execute("INSERT INTO applications (id, bot_user_id, data) VALUES (?, ?, ?)", params![id, bot, data])
+                .map_err(map_err("application"))?;
             Ok(())
         })
         .await
     }
 
-    async fn application(
-        &self,
-        id: Id<ApplicationMarker>,
-    ) -> StoreResult<Option<ApplicationRecord>> {
+    async fn application(&self, id: Id<ApplicationMarker>) -> StoreResult<Option<ApplicationRecord>> {
         self.read(move |conn| {
-            let data: Option<String> = conn
-                .query_row(
-                    "SELECT data FROM applications WHERE id = ?",
-                    [sql_id(id)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+            let data: Option<String> =
+                row(conn, "SELECT data FROM applications WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
             data.map(|d| from_json(&d, "applications")).transpose()
         })
         .await
     }
 
-    async fn application_for_bot(
-        &self,
-        user: Id<UserMarker>,
-    ) -> StoreResult<Option<ApplicationRecord>> {
+    async fn application_for_bot(&self, user: Id<UserMarker>) -> StoreResult<Option<ApplicationRecord>> {
         self.read(move |conn| {
-            let data: Option<String> = conn
-                .query_row(
-                    "SELECT data FROM applications WHERE bot_user_id = ?",
-                    [sql_id(user)],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(backend)?;
+            let data: Option<String> =
+                row(conn, "SELECT data FROM applications WHERE bot_user_id = ?", [sql_id(user)], |r| r.get(0))?;
             data.map(|d| from_json(&d, "applications")).transpose()
         })
         .await
@@ -211,16 +153,9 @@ impl ApplicationStore for SqliteStore {
         let (id, bot) = (sql_id(record.id), record.bot_user_id.map(sql_id));
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    "UPDATE applications SET bot_user_id = ?, data = ? WHERE id = ?",
-                    params![bot, data, id],
-                )
+                .execute("UPDATE applications SET bot_user_id = ?, data = ? WHERE id = ?", params![bot, data, id])
                 .map_err(map_err("application"))?;
-            if n == 0 {
-                Err(StoreError::NotFound("application"))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(StoreError::NotFound("application")) } else { Ok(()) }
         })
         .await
     }

@@ -7,9 +7,7 @@ use tempfile::TempDir;
 
 async fn open_temp() -> (SqliteStore, TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqliteStore::open(dir.path().join("guildhall.db"), SqliteOptions::default())
-        .await
-        .expect("open");
+    let store = SqliteStore::open(dir.path().join("guildhall.db"), SqliteOptions::default()).await.expect("open");
     (store, dir)
 }
 

@@ -14,8 +14,8 @@ use guildhall_model::id::marker::{MessageMarker, UserMarker};
 use guildhall_model::user::User;
 use guildhall_model::{Id, Permissions, SnowflakeGenerator, Timestamp};
 use guildhall_store::{
-    ChannelStore, GuildStore, MemberRecord, MemberStore, MessageStore, ReactionEmoji,
-    ReactionStore, RoleStore, UserRecord, UserStore,
+    ChannelStore, GuildStore, MemberRecord, MemberStore, MessageStore, ReactionEmoji, ReactionStore, RoleStore,
+    UserRecord, UserStore,
 };
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -28,60 +28,39 @@ async fn acknowledged_writes_survive_sigkill() {
     let path = dir.path().join("guildhall.db");
     let ids = SnowflakeGenerator::new(0, 0);
     let now = 1_735_689_600_000;
-    let (guild, channel, author): (Id<_>, Id<_>, Id<UserMarker>) =
-        (ids.next(now), ids.next(now), ids.next(now));
+    let (guild, channel, author): (Id<_>, Id<_>, Id<UserMarker>) = (ids.next(now), ids.next(now), ids.next(now));
     {
-        let store = SqliteStore::open(&path, SqliteOptions::default())
+        let store = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap();
+        store
+            .create_user(&UserRecord { user: User::new(author, "writer"), email: None, password_hash: None })
             .await
             .unwrap();
+        store.create_guild(&Guild::new(guild, "durable", author)).await.unwrap();
         store
-            .create_user(&UserRecord {
-                user: User::new(author, "writer"),
-                email: None,
-                password_hash: None,
-            })
-            .await
-            .unwrap();
-        store
-            .create_guild(&Guild::new(guild, "durable", author))
-            .await
-            .unwrap();
-        store
-            .create_role(
-                guild,
-                &guildhall_model::guild::Role::everyone(guild, Permissions::DEFAULT_EVERYONE),
-            )
+            .create_role(guild, &guildhall_model::guild::Role::everyone(guild, Permissions::DEFAULT_EVERYONE))
             .await
             .unwrap();
         let mut ch = Channel::new(channel, ChannelType::GuildText);
         ch.guild_id = Some(guild);
         store.create_channel(&ch).await.unwrap();
-        store
-            .add_member(&MemberRecord::new(
-                guild,
-                author,
-                Timestamp::from_millis(now as i64),
-            ))
-            .await
-            .unwrap();
+        store.add_member(&MemberRecord::new(guild, author, Timestamp::from_millis(now as i64))).await.unwrap();
     }
 
     let mut acked_messages: Vec<Id<MessageMarker>> = Vec::new();
     let mut acked_members: Vec<Id<UserMarker>> = Vec::new();
     for round in 1..=3u8 {
-        let mut child =
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_guildhall-sqlite-crash-writer"))
-                .args([
-                    path.to_str().unwrap(),
-                    &guild.to_string(),
-                    &channel.to_string(),
-                    &author.to_string(),
-                    &round.to_string(),
-                ])
-                .stdout(std::process::Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()
-                .unwrap();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_guildhall-sqlite-crash-writer"))
+            .args([
+                path.to_str().unwrap(),
+                &guild.to_string(),
+                &channel.to_string(),
+                &author.to_string(),
+                &round.to_string(),
+            ])
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut acks = 0;
         let mut record = |line: String| {
@@ -108,14 +87,9 @@ async fn acknowledged_writes_survive_sigkill() {
             record(line);
         }
         let status = child.wait().await.unwrap();
-        assert!(
-            !status.success(),
-            "writer must have been killed, got {status}"
-        );
+        assert!(!status.success(), "writer must have been killed, got {status}");
 
-        let store = SqliteStore::open(&path, SqliteOptions::default())
-            .await
-            .unwrap();
+        let store = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap();
         store.integrity_check().await.unwrap();
         let thumbs = ReactionEmoji::unicode("✅");
         let reacted = store.reactions(&acked_messages, None).await.unwrap();
@@ -125,21 +99,13 @@ async fn acknowledged_writes_survive_sigkill() {
                 "round {round}: acknowledged message {id} lost"
             );
             assert!(
-                reacted
-                    .iter()
-                    .any(|r| r.message_id == *id && r.emoji == thumbs),
+                reacted.iter().any(|r| r.message_id == *id && r.emoji == thumbs),
                 "round {round}: reaction on {id} lost"
             );
         }
         for id in &acked_members {
-            assert!(
-                store.user(*id).await.unwrap().is_some(),
-                "round {round}: acknowledged user {id} lost"
-            );
-            assert!(
-                store.member(guild, *id).await.unwrap().is_some(),
-                "round {round}: acknowledged member {id} lost"
-            );
+            assert!(store.user(*id).await.unwrap().is_some(), "round {round}: acknowledged user {id} lost");
+            assert!(store.member(guild, *id).await.unwrap().is_some(), "round {round}: acknowledged member {id} lost");
         }
     }
     assert!(acked_messages.len() >= 3 * ACKS_BEFORE_KILL / 2);

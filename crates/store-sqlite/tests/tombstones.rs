@@ -3,100 +3,46 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use guildhall_model::channel::{Channel, ChannelType};
-use guildhall_model::flags::MessageFlags;
 use guildhall_model::guild::Guild;
-use guildhall_model::message::MessageType;
 use guildhall_model::user::User;
-use guildhall_model::{Id, SnowflakeGenerator, Timestamp};
-use guildhall_store::{
-    ChannelStore, GuildStore, MessageRecord, MessageStore, UserRecord, UserStore,
-};
+use guildhall_model::{Id, SnowflakeGenerator};
+use guildhall_store::{ChannelStore, GuildStore, MessageRecord, MessageStore, UserRecord, UserStore};
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
 
 #[tokio::test]
 async fn deleted_content_is_erased_and_schema_is_versioned() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.db");
-    let store = SqliteStore::open(&path, SqliteOptions::default())
-        .await
-        .unwrap();
+    let store = SqliteStore::open(&path, SqliteOptions::default()).await.unwrap();
     let ids = SnowflakeGenerator::new(0, 0);
     let now = 1_735_689_600_000u64;
     let (author, guild, channel, message): (Id<_>, Id<_>, Id<_>, Id<_>) =
         (ids.next(now), ids.next(now), ids.next(now), ids.next(now));
-    store
-        .create_user(&UserRecord {
-            user: User::new(author, "a"),
-            email: None,
-            password_hash: None,
-        })
-        .await
-        .unwrap();
-    store
-        .create_guild(&Guild::new(guild, "g", author))
-        .await
-        .unwrap();
+    store.create_user(&UserRecord { user: User::new(author, "a"), email: None, password_hash: None }).await.unwrap();
+    store.create_guild(&Guild::new(guild, "g", author)).await.unwrap();
     let mut ch = Channel::new(channel, ChannelType::GuildText);
     ch.guild_id = Some(guild);
     store.create_channel(&ch).await.unwrap();
     let secret = "my secret password is hunter2";
-    store
-        .create_message(&MessageRecord {
-            id: message,
-            channel_id: channel,
-            guild_id: Some(guild),
-            author_id: author,
-            kind: MessageType::Default,
-            content: secret.into(),
-            timestamp: Timestamp::from_millis(now as i64),
-            edited_timestamp: None,
-            tts: false,
-            mention_everyone: false,
-            mention_user_ids: vec![],
-            mention_role_ids: vec![],
-            embeds: vec![],
-            attachments: vec![],
-            nonce: None,
-            pinned: false,
-            flags: MessageFlags::empty(),
-            message_reference: None,
-            webhook_id: None,
-            application_id: None,
-            webhook_author: None,
-        })
-        .await
-        .unwrap();
+    store.create_message(&MessageRecord::new(message, channel, Some(guild), author, secret)).await.unwrap();
     assert!(store.delete_message(channel, message).await.unwrap());
     drop(store);
 
     let conn = rusqlite::Connection::open(&path).unwrap();
     let (deleted, data): (bool, String) = conn
-        .query_row(
-            "SELECT deleted, data FROM messages WHERE id = ?",
-            [message.get() as i64],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .query_row("SELECT deleted, data FROM messages WHERE id = ?", [message.get() as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     assert!(deleted);
-    assert!(
-        !data.contains("hunter2"),
-        "tombstone still holds the content: {data}"
-    );
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
+    assert!(!data.contains("hunter2"), "tombstone still holds the content: {data}");
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, 1);
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 
     // A database from a newer guildhall is refused, not misread.
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
-    assert!(
-        SqliteStore::open(&path, SqliteOptions::default())
-            .await
-            .is_err()
-    );
+    assert!(SqliteStore::open(&path, SqliteOptions::default()).await.is_err());
 }

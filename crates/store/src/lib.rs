@@ -52,15 +52,9 @@ pub trait ApplicationStore: Send + Sync {
     /// Inserts an application. `Conflict` if the id exists or the bot user already has one.
     async fn create_application(&self, record: &ApplicationRecord) -> StoreResult<()>;
     /// One application.
-    async fn application(
-        &self,
-        id: Id<ApplicationMarker>,
-    ) -> StoreResult<Option<ApplicationRecord>>;
+    async fn application(&self, id: Id<ApplicationMarker>) -> StoreResult<Option<ApplicationRecord>>;
     /// The application whose bot is `user`.
-    async fn application_for_bot(
-        &self,
-        user: Id<UserMarker>,
-    ) -> StoreResult<Option<ApplicationRecord>>;
+    async fn application_for_bot(&self, user: Id<UserMarker>) -> StoreResult<Option<ApplicationRecord>>;
     /// Replaces an application. `NotFound` if absent.
     async fn update_application(&self, record: &ApplicationRecord) -> StoreResult<()>;
 }
@@ -91,11 +85,7 @@ pub trait ChannelStore: Send + Sync {
     /// The guild's channels ordered by position, then id.
     async fn guild_channels(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<Channel>>;
     /// The existing DM channel between two users.
-    async fn dm_channel(
-        &self,
-        a: Id<UserMarker>,
-        b: Id<UserMarker>,
-    ) -> StoreResult<Option<Channel>>;
+    async fn dm_channel(&self, a: Id<UserMarker>, b: Id<UserMarker>) -> StoreResult<Option<Channel>>;
     /// Replaces a channel. `NotFound` if absent.
     async fn update_channel(&self, channel: &Channel) -> StoreResult<()>;
     /// Deletes a channel with its messages, pins, reactions and invites.
@@ -114,11 +104,7 @@ pub trait RoleStore: Send + Sync {
     /// Replaces a role. `NotFound` if absent.
     async fn update_role(&self, guild: Id<GuildMarker>, role: &Role) -> StoreResult<()>;
     /// Sets several roles' positions atomically.
-    async fn set_role_positions(
-        &self,
-        guild: Id<GuildMarker>,
-        positions: &[(Id<RoleMarker>, i32)],
-    ) -> StoreResult<()>;
+    async fn set_role_positions(&self, guild: Id<GuildMarker>, positions: &[(Id<RoleMarker>, i32)]) -> StoreResult<()>;
     /// Deletes a role and takes it away from every member.
     async fn delete_role(&self, guild: Id<GuildMarker>, id: Id<RoleMarker>) -> StoreResult<bool>;
 }
@@ -129,11 +115,7 @@ pub trait MemberStore: Send + Sync {
     /// Adds a member. `NotFound` if the guild or the user is absent, `Conflict` if already a member.
     async fn add_member(&self, member: &MemberRecord) -> StoreResult<()>;
     /// One member.
-    async fn member(
-        &self,
-        guild: Id<GuildMarker>,
-        user: Id<UserMarker>,
-    ) -> StoreResult<Option<MemberRecord>>;
+    async fn member(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<Option<MemberRecord>>;
     /// Members by ascending user id, starting after `after`, at most `limit`.
     async fn members(
         &self,
@@ -142,22 +124,13 @@ pub trait MemberStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<MemberRecord>>;
     /// Members whose username or nickname starts with `prefix` (case-insensitive), at most `limit`.
-    async fn search_members(
-        &self,
-        guild: Id<GuildMarker>,
-        prefix: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<MemberRecord>>;
+    async fn search_members(&self, guild: Id<GuildMarker>, prefix: &str, limit: u32) -> StoreResult<Vec<MemberRecord>>;
     /// Number of members.
     async fn member_count(&self, guild: Id<GuildMarker>) -> StoreResult<u64>;
     /// Replaces a member's fields (nick, roles, mute…). `NotFound` if absent.
     async fn update_member(&self, member: &MemberRecord) -> StoreResult<()>;
     /// Removes a member.
-    async fn remove_member(
-        &self,
-        guild: Id<GuildMarker>,
-        user: Id<UserMarker>,
-    ) -> StoreResult<bool>;
+    async fn remove_member(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<bool>;
 }
 
 /// Messages, keyed `(channel_id, bucket, message_id)`; deletes leave tombstones.
@@ -166,11 +139,7 @@ pub trait MessageStore: Send + Sync {
     /// Inserts a message and advances the channel's `last_message_id`. `Conflict` if the id exists.
     async fn create_message(&self, message: &MessageRecord) -> StoreResult<()>;
     /// One live message.
-    async fn message(
-        &self,
-        channel: Id<ChannelMarker>,
-        id: Id<MessageMarker>,
-    ) -> StoreResult<Option<MessageRecord>>;
+    async fn message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<Option<MessageRecord>>;
     /// A page of live messages, newest first. `limit` is clamped to 1..=100.
     async fn messages(
         &self,
@@ -188,11 +157,7 @@ pub trait MessageStore: Send + Sync {
     /// Replaces a live message's content fields. `NotFound` if absent or deleted.
     async fn update_message(&self, message: &MessageRecord) -> StoreResult<()>;
     /// Tombstones a message (and drops its reactions and pin). `false` if there was no live message.
-    async fn delete_message(
-        &self,
-        channel: Id<ChannelMarker>,
-        id: Id<MessageMarker>,
-    ) -> StoreResult<bool>;
+    async fn delete_message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<bool>;
     /// Tombstones several messages atomically; returns the ids that were live.
     async fn delete_messages(
         &self,
@@ -240,11 +205,7 @@ pub trait ReactionStore: Send + Sync {
         kind: ReactionType,
     ) -> StoreResult<bool>;
     /// Removes every reaction with `emoji`; returns how many were removed.
-    async fn remove_emoji_reactions(
-        &self,
-        message: Id<MessageMarker>,
-        emoji: &ReactionEmoji,
-    ) -> StoreResult<u64>;
+    async fn remove_emoji_reactions(&self, message: Id<MessageMarker>, emoji: &ReactionEmoji) -> StoreResult<u64>;
     /// Removes every reaction on a message; returns how many were removed.
     async fn remove_all_reactions(&self, message: Id<MessageMarker>) -> StoreResult<u64>;
 }
@@ -253,12 +214,7 @@ pub trait ReactionStore: Send + Sync {
 #[async_trait]
 pub trait PinStore: Send + Sync {
     /// Pins a live message; `false` if it was already pinned. `NotFound` if the message is not live.
-    async fn pin(
-        &self,
-        channel: Id<ChannelMarker>,
-        message: Id<MessageMarker>,
-        at: Timestamp,
-    ) -> StoreResult<bool>;
+    async fn pin(&self, channel: Id<ChannelMarker>, message: Id<MessageMarker>, at: Timestamp) -> StoreResult<bool>;
     /// Pins newest first, pinned strictly before `before` if given, at most `limit`.
     async fn pins(
         &self,
@@ -269,11 +225,7 @@ pub trait PinStore: Send + Sync {
     /// Number of pins in the channel.
     async fn pin_count(&self, channel: Id<ChannelMarker>) -> StoreResult<u32>;
     /// Unpins; `false` if it was not pinned.
-    async fn unpin(
-        &self,
-        channel: Id<ChannelMarker>,
-        message: Id<MessageMarker>,
-    ) -> StoreResult<bool>;
+    async fn unpin(&self, channel: Id<ChannelMarker>, message: Id<MessageMarker>) -> StoreResult<bool>;
 }
 
 /// Invites.
@@ -300,11 +252,7 @@ pub trait BanStore: Send + Sync {
     /// Bans a user (replacing the reason of an existing ban).
     async fn create_ban(&self, ban: &BanRecord) -> StoreResult<()>;
     /// One ban.
-    async fn ban(
-        &self,
-        guild: Id<GuildMarker>,
-        user: Id<UserMarker>,
-    ) -> StoreResult<Option<BanRecord>>;
+    async fn ban(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<Option<BanRecord>>;
     /// Bans by ascending user id; `before` wins over `after` as on Discord (then the page holds
     /// the bans closest below `before`, still ascending).
     async fn bans(
@@ -382,13 +330,6 @@ mod tests {
 
     #[test]
     fn message_limit_clamped() {
-        assert_eq!(
-            (
-                clamp_message_limit(0),
-                clamp_message_limit(50),
-                clamp_message_limit(1000)
-            ),
-            (1, 50, 100)
-        );
+        assert_eq!((clamp_message_limit(0), clamp_message_limit(50), clamp_message_limit(1000)), (1, 50, 100));
     }
 }

@@ -5,8 +5,7 @@ use guildhall_model::Id;
 use guildhall_model::Timestamp;
 use guildhall_model::flags::{ApplicationFlags, MemberFlags, MessageFlags};
 use guildhall_model::id::marker::{
-    ApplicationMarker, ChannelMarker, EmojiMarker, GuildMarker, MessageMarker, RoleMarker,
-    UserMarker, WebhookMarker,
+    ApplicationMarker, ChannelMarker, EmojiMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker, WebhookMarker,
 };
 use guildhall_model::message::{Attachment, Embed, MessageReference, MessageType, Nonce};
 use guildhall_model::user::User;
@@ -104,6 +103,42 @@ pub struct MessageRecord {
     pub webhook_author: Option<User>,
 }
 
+impl MessageRecord {
+    /// A plain default-type message with no embeds, mentions or reference; its timestamp is
+    /// the one encoded in its id.
+    pub fn new(
+        id: Id<MessageMarker>,
+        channel_id: Id<ChannelMarker>,
+        guild_id: Option<Id<GuildMarker>>,
+        author_id: Id<UserMarker>,
+        content: impl Into<String>,
+    ) -> Self {
+        Self {
+            id,
+            channel_id,
+            guild_id,
+            author_id,
+            kind: MessageType::Default,
+            content: content.into(),
+            timestamp: Timestamp::from_millis(i64::try_from(id.timestamp_ms()).unwrap_or(i64::MAX)),
+            edited_timestamp: None,
+            tts: false,
+            mention_everyone: false,
+            mention_user_ids: Vec::new(),
+            mention_role_ids: Vec::new(),
+            embeds: Vec::new(),
+            attachments: Vec::new(),
+            nonce: None,
+            pinned: false,
+            flags: MessageFlags::empty(),
+            message_reference: None,
+            webhook_id: None,
+            application_id: None,
+            webhook_author: None,
+        }
+    }
+}
+
 /// Which slice of a channel's history to read. Results are always newest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageAnchor {
@@ -128,20 +163,12 @@ pub struct ReactionEmoji {
 impl ReactionEmoji {
     /// A unicode emoji.
     pub fn unicode(name: impl Into<String>) -> Self {
-        Self {
-            id: None,
-            name: name.into(),
-            animated: false,
-        }
+        Self { id: None, name: name.into(), animated: false }
     }
 
     /// A custom emoji.
     pub fn custom(id: Id<EmojiMarker>, name: impl Into<String>, animated: bool) -> Self {
-        Self {
-            id: Some(id),
-            name: name.into(),
-            animated,
-        }
+        Self { id: Some(id), name: name.into(), animated }
     }
 
     /// The identity of the emoji: custom emojis by id (names can change), unicode by text.

@@ -34,28 +34,15 @@ impl TestServer {
     /// Starts a server with a fresh data directory.
     pub async fn start() -> Self {
         let data_dir = tempfile::tempdir().expect("temp data dir");
-        let config = Config {
-            data_dir: data_dir.path().to_path_buf(),
-            ..Config::default()
-        };
-        let services = guildhall_server::open(&config)
-            .await
-            .expect("open services");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
+        let config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        let services = guildhall_server::open(&config).await.expect("open services");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(guildhall_server::run(listener, services.clone(), async {
             let _ = rx.await;
         }));
-        Self {
-            addr,
-            services,
-            shutdown: Some(tx),
-            task: Some(task),
-            data_dir,
-        }
+        Self { addr, services, shutdown: Some(tx), task: Some(task), data_dir }
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -113,11 +100,5 @@ impl Drop for TestServer {
 
 /// A small seed: one guild, one text and one voice channel, two bots, one user.
 pub fn small_seed() -> SeedRequest {
-    SeedRequest {
-        guild: "Test Guild".into(),
-        text_channels: 1,
-        voice_channels: 1,
-        bots: 2,
-        users: 1,
-    }
+    SeedRequest { guild: "Test Guild".into(), text_channels: 1, voice_channels: 1, bots: 2, users: 1 }
 }

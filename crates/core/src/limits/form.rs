@@ -67,20 +67,12 @@ pub struct FormError {
 impl FormError {
     /// An error at `path` with one of the [`codes`] and a human-readable message.
     pub fn new(path: Vec<PathSegment>, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            path,
-            code,
-            message: message.into(),
-        }
+        Self { path, code, message: message.into() }
     }
 
     /// BASE_TYPE_REQUIRED at `path`.
     pub fn required(path: &[PathSegment]) -> Self {
-        Self::new(
-            path.to_vec(),
-            codes::BASE_TYPE_REQUIRED,
-            "This field is required",
-        )
+        Self::new(path.to_vec(), codes::BASE_TYPE_REQUIRED, "This field is required")
     }
 
     /// Where the error is; empty for a request-level error.
@@ -180,8 +172,7 @@ impl FormErrors {
             for segment in &error.path {
                 node = node.children.entry(segment.key().into_owned()).or_default();
             }
-            node.errors
-                .push(json!({ "code": error.code, "message": error.message }));
+            node.errors.push(json!({ "code": error.code, "message": error.message }));
         }
         root.into_json()
     }

@@ -13,11 +13,7 @@ fn s(n: usize) -> String {
 }
 
 fn field(name: &str, value: &str) -> EmbedField {
-    EmbedField {
-        name: name.to_owned(),
-        value: value.to_owned(),
-        inline: None,
-    }
+    EmbedField { name: name.to_owned(), value: value.to_owned(), inline: None }
 }
 
 #[test]
@@ -66,11 +62,7 @@ fn constants_match_the_spec() {
         ("RATE_LIMIT_PER_USER_MAX", RATE_LIMIT_PER_USER_MAX, 21_600),
         ("INVITE_MAX_AGE_MAX", INVITE_MAX_AGE_MAX, 604_800),
         ("INVITE_MAX_USES_MAX", INVITE_MAX_USES_MAX, 100),
-        (
-            "DELETE_MESSAGE_SECONDS_MAX",
-            DELETE_MESSAGE_SECONDS_MAX,
-            604_800,
-        ),
+        ("DELETE_MESSAGE_SECONDS_MAX", DELETE_MESSAGE_SECONDS_MAX, 604_800),
     ];
     for (name, got, want) in u32s {
         assert_eq!(got, want, "{name}");
@@ -88,40 +80,16 @@ fn string_limits_boundaries() {
     type Case = (&'static str, StrCheck, usize, usize, &'static str);
     let cases: [Case; 11] = [
         ("content", validate_message_content, 0, 2000, "content"),
-        (
-            "nonce",
-            |v| validate_nonce(&Nonce::String(v.to_owned())),
-            0,
-            25,
-            "nonce",
-        ),
+        ("nonce", |v| validate_nonce(&Nonce::String(v.to_owned())), 0, 25, "nonce"),
         ("guild name", validate_guild_name, 2, 100, "name"),
         ("channel name", validate_channel_name, 1, 100, "name"),
         ("role name", validate_role_name, 0, 100, "name"),
         ("username", validate_username, 2, 32, "username"),
         ("nickname", validate_nickname, 1, 32, "nick"),
         ("webhook name", validate_webhook_name, 1, 80, "name"),
-        (
-            "text topic",
-            |v| validate_topic(ChannelType::GuildText, v),
-            0,
-            1024,
-            "topic",
-        ),
-        (
-            "forum topic",
-            |v| validate_topic(ChannelType::GuildForum, v),
-            0,
-            4096,
-            "topic",
-        ),
-        (
-            "media topic",
-            |v| validate_topic(ChannelType::GuildMedia, v),
-            0,
-            4096,
-            "topic",
-        ),
+        ("text topic", |v| validate_topic(ChannelType::GuildText, v), 0, 1024, "topic"),
+        ("forum topic", |v| validate_topic(ChannelType::GuildForum, v), 0, 4096, "topic"),
+        ("media topic", |v| validate_topic(ChannelType::GuildMedia, v), 0, 4096, "topic"),
     ];
     for (name, check, min, max, path) in cases {
         assert_eq!(check(&s(max)), Ok(()), "{name}: {max} passes");
@@ -130,11 +98,7 @@ fn string_limits_boundaries() {
         assert_eq!(too_long.path(), [PathSegment::field(path)], "{name}");
         if min == 0 {
             assert_eq!(too_long.code(), codes::BASE_TYPE_MAX_LENGTH, "{name}");
-            assert_eq!(
-                too_long.message(),
-                format!("Must be {max} or fewer in length."),
-                "{name}"
-            );
+            assert_eq!(too_long.message(), format!("Must be {max} or fewer in length."), "{name}");
         } else {
             assert_eq!(too_long.code(), codes::BASE_TYPE_BAD_LENGTH, "{name}");
             let message = format!("Must be between {min} and {max} in length.");
@@ -163,84 +127,18 @@ fn multibyte_characters_count_once() {
 #[test]
 fn number_limits_boundaries() {
     // (name, validator, lowest accepted, highest accepted, field)
-    type Case = (
-        &'static str,
-        fn(u32) -> Result<(), FormError>,
-        u32,
-        u32,
-        &'static str,
-    );
+    type Case = (&'static str, fn(u32) -> Result<(), FormError>, u32, u32, &'static str);
     let cases: [Case; 10] = [
-        (
-            "voice bitrate",
-            |v| validate_bitrate(ChannelType::GuildVoice, v),
-            8000,
-            96_000,
-            "bitrate",
-        ),
-        (
-            "stage bitrate",
-            |v| validate_bitrate(ChannelType::GuildStageVoice, v),
-            8000,
-            64_000,
-            "bitrate",
-        ),
-        (
-            "voice user limit",
-            |v| validate_user_limit(ChannelType::GuildVoice, v),
-            0,
-            99,
-            "user_limit",
-        ),
-        (
-            "stage user limit",
-            |v| validate_user_limit(ChannelType::GuildStageVoice, v),
-            0,
-            10_000,
-            "user_limit",
-        ),
-        (
-            "slowmode",
-            validate_rate_limit_per_user,
-            0,
-            21_600,
-            "rate_limit_per_user",
-        ),
-        (
-            "invite max_age",
-            validate_invite_max_age,
-            0,
-            604_800,
-            "max_age",
-        ),
-        (
-            "invite max_uses",
-            validate_invite_max_uses,
-            0,
-            100,
-            "max_uses",
-        ),
-        (
-            "delete_message_seconds",
-            validate_delete_message_seconds,
-            0,
-            604_800,
-            "delete_message_seconds",
-        ),
-        (
-            "generic range",
-            |v| validate_range(&["x".into()], v, 5, 6),
-            5,
-            6,
-            "x",
-        ),
-        (
-            "generic range, one value",
-            |v| validate_range(&["x".into()], v, 7, 7),
-            7,
-            7,
-            "x",
-        ),
+        ("voice bitrate", |v| validate_bitrate(ChannelType::GuildVoice, v), 8000, 96_000, "bitrate"),
+        ("stage bitrate", |v| validate_bitrate(ChannelType::GuildStageVoice, v), 8000, 64_000, "bitrate"),
+        ("voice user limit", |v| validate_user_limit(ChannelType::GuildVoice, v), 0, 99, "user_limit"),
+        ("stage user limit", |v| validate_user_limit(ChannelType::GuildStageVoice, v), 0, 10_000, "user_limit"),
+        ("slowmode", validate_rate_limit_per_user, 0, 21_600, "rate_limit_per_user"),
+        ("invite max_age", validate_invite_max_age, 0, 604_800, "max_age"),
+        ("invite max_uses", validate_invite_max_uses, 0, 100, "max_uses"),
+        ("delete_message_seconds", validate_delete_message_seconds, 0, 604_800, "delete_message_seconds"),
+        ("generic range", |v| validate_range(&["x".into()], v, 5, 6), 5, 6, "x"),
+        ("generic range, one value", |v| validate_range(&["x".into()], v, 7, 7), 7, 7, "x"),
     ];
     for (name, check, min, max, path) in cases {
         assert_eq!(check(min), Ok(()), "{name}: {min} passes");
@@ -248,26 +146,15 @@ fn number_limits_boundaries() {
         let high = check(max + 1).unwrap_err();
         assert_eq!(high.path(), [PathSegment::field(path)], "{name}");
         assert_eq!(high.code(), codes::NUMBER_TYPE_MAX, "{name}");
-        assert_eq!(
-            high.message(),
-            format!("int value should be less than or equal to {max}."),
-            "{name}"
-        );
+        assert_eq!(high.message(), format!("int value should be less than or equal to {max}."), "{name}");
         if min > 0 {
             let low = check(min - 1).unwrap_err();
             assert_eq!(low.code(), codes::NUMBER_TYPE_MIN, "{name}");
-            assert_eq!(
-                low.message(),
-                format!("int value should be greater than or equal to {min}."),
-                "{name}"
-            );
+            assert_eq!(low.message(), format!("int value should be greater than or equal to {min}."), "{name}");
         }
     }
     assert_eq!(validate_range(&[], -3_i64, -3, 3), Ok(()));
-    assert_eq!(
-        validate_range(&[], -4_i64, -3, 3).unwrap_err().code(),
-        codes::NUMBER_TYPE_MIN
-    );
+    assert_eq!(validate_range(&[], -4_i64, -3, 3).unwrap_err().code(), codes::NUMBER_TYPE_MIN);
 }
 
 #[test]
@@ -278,11 +165,7 @@ fn afk_timeout_choices() {
     for bad in [0, 59, 61, 301, 3599, 3601, 7200] {
         let error = validate_afk_timeout(bad).unwrap_err();
         assert_eq!(error.code(), codes::BASE_TYPE_CHOICES, "{bad}");
-        assert_eq!(
-            error.message(),
-            "Value must be one of {60, 300, 900, 1800, 3600}.",
-            "{bad}"
-        );
+        assert_eq!(error.message(), "Value must be one of {60, 300, 900, 1800, 3600}.", "{bad}");
         assert_eq!(error.path(), [PathSegment::field("afk_timeout")]);
     }
 }
@@ -291,16 +174,10 @@ fn afk_timeout_choices() {
 fn min_length_and_required() {
     assert_eq!(validate_min_length(&["x".into()], "ab", 2), Ok(()));
     let error = validate_min_length(&["x".into()], "€", 2).unwrap_err();
-    assert_eq!(
-        (error.code(), error.message()),
-        (codes::BASE_TYPE_MIN_LENGTH, "Must be 2 or more in length.")
-    );
+    assert_eq!((error.code(), error.message()), (codes::BASE_TYPE_MIN_LENGTH, "Must be 2 or more in length."));
     assert_eq!(validate_required(&["x".into()], Some(&1)), Ok(()));
     let error = validate_required::<u8>(&["x".into()], None).unwrap_err();
-    assert_eq!(
-        (error.code(), error.message()),
-        (codes::BASE_TYPE_REQUIRED, "This field is required")
-    );
+    assert_eq!((error.code(), error.message()), (codes::BASE_TYPE_REQUIRED, "This field is required"));
 }
 
 #[test]
@@ -322,10 +199,7 @@ fn username_rules() {
         ("EVERYONE", Some(codes::USERNAME_INVALID)),
         ("here", Some(codes::USERNAME_INVALID)),
         ("Here", Some(codes::USERNAME_INVALID)),
-        (
-            "a@b@c@d@e@f@g@h@i@j@k@l@m@n@o@p@q",
-            Some(codes::BASE_TYPE_BAD_LENGTH),
-        ),
+        ("a@b@c@d@e@f@g@h@i@j@k@l@m@n@o@p@q", Some(codes::BASE_TYPE_BAD_LENGTH)),
     ];
     for (name, expect) in cases {
         let got = validate_username(name).err();
@@ -334,14 +208,8 @@ fn username_rules() {
             assert_eq!(error.path(), [PathSegment::field("username")], "{name}");
         }
     }
-    assert_eq!(
-        validate_username("xdiscordx").unwrap_err().message(),
-        "Username cannot contain \"discord\""
-    );
-    assert_eq!(
-        validate_username("here").unwrap_err().message(),
-        "Username cannot be \"here\""
-    );
+    assert_eq!(validate_username("xdiscordx").unwrap_err().message(), "Username cannot contain \"discord\"");
+    assert_eq!(validate_username("here").unwrap_err().message(), "Username cannot be \"here\"");
 }
 
 fn leaf(code: &str, message: &str) -> Value {
@@ -363,30 +231,20 @@ fn embed_per_field_limits() {
     let cases = [
         Case {
             name: "title",
-            embed: |n| Embed {
-                title: Some(s(n)),
-                ..Embed::default()
-            },
+            embed: |n| Embed { title: Some(s(n)), ..Embed::default() },
             max: 256,
             path: "embeds.0.title",
         },
         Case {
             name: "description",
-            embed: |n| Embed {
-                description: Some(s(n)),
-                ..Embed::default()
-            },
+            embed: |n| Embed { description: Some(s(n)), ..Embed::default() },
             max: 4096,
             path: "embeds.0.description",
         },
         Case {
             name: "footer text",
             embed: |n| Embed {
-                footer: Some(EmbedFooter {
-                    text: s(n),
-                    icon_url: None,
-                    proxy_icon_url: None,
-                }),
+                footer: Some(EmbedFooter { text: s(n), icon_url: None, proxy_icon_url: None }),
                 ..Embed::default()
             },
             max: 2048,
@@ -395,12 +253,7 @@ fn embed_per_field_limits() {
         Case {
             name: "author name",
             embed: |n| Embed {
-                author: Some(EmbedAuthor {
-                    name: s(n),
-                    url: None,
-                    icon_url: None,
-                    proxy_icon_url: None,
-                }),
+                author: Some(EmbedAuthor { name: s(n), url: None, icon_url: None, proxy_icon_url: None }),
                 ..Embed::default()
             },
             max: 256,
@@ -408,71 +261,40 @@ fn embed_per_field_limits() {
         },
         Case {
             name: "field name",
-            embed: |n| Embed {
-                fields: Some(vec![field("ok", "ok"), field(&s(n), "v")]),
-                ..Embed::default()
-            },
+            embed: |n| Embed { fields: Some(vec![field("ok", "ok"), field(&s(n), "v")]), ..Embed::default() },
             max: 256,
             path: "embeds.0.fields.1.name",
         },
         Case {
             name: "field value",
-            embed: |n| Embed {
-                fields: Some(vec![field("n", &s(n))]),
-                ..Embed::default()
-            },
+            embed: |n| Embed { fields: Some(vec![field("n", &s(n))]), ..Embed::default() },
             max: 1024,
             path: "embeds.0.fields.0.value",
         },
     ];
     for case in cases {
-        assert!(
-            validate_embeds(&[(case.embed)(case.max)]).is_empty(),
-            "{}: boundary passes",
-            case.name
-        );
+        assert!(validate_embeds(&[(case.embed)(case.max)]).is_empty(), "{}: boundary passes", case.name);
         let errors = validate_embeds(&[(case.embed)(case.max + 1)]);
         let want = format!("{}: Must be {} or fewer in length.", case.path, case.max);
         assert_eq!(paths(&errors), [want], "{}", case.name);
-        assert_eq!(
-            errors.iter().next().map(FormError::code),
-            Some(codes::BASE_TYPE_MAX_LENGTH)
-        );
+        assert_eq!(errors.iter().next().map(FormError::code), Some(codes::BASE_TYPE_MAX_LENGTH));
     }
 }
 
 #[test]
 fn embed_counts_and_required_fields() {
-    let embed = Embed {
-        title: Some("t".to_owned()),
-        ..Embed::default()
-    };
+    let embed = Embed { title: Some("t".to_owned()), ..Embed::default() };
     assert!(validate_embeds(&vec![embed.clone(); 10]).is_empty());
-    assert_eq!(
-        paths(&validate_embeds(&vec![embed; 11])),
-        ["embeds: Must be 10 or fewer in length."]
-    );
+    assert_eq!(paths(&validate_embeds(&vec![embed; 11])), ["embeds: Must be 10 or fewer in length."]);
 
-    let with_fields = |n: usize| Embed {
-        fields: Some(vec![field("n", "v"); n]),
-        ..Embed::default()
-    };
+    let with_fields = |n: usize| Embed { fields: Some(vec![field("n", "v"); n]), ..Embed::default() };
     assert!(validate_embeds(&[with_fields(25)]).is_empty());
-    assert_eq!(
-        paths(&validate_embeds(&[with_fields(26)])),
-        ["embeds.0.fields: Must be 25 or fewer in length."]
-    );
+    assert_eq!(paths(&validate_embeds(&[with_fields(26)])), ["embeds.0.fields: Must be 25 or fewer in length."]);
 
-    let empty = Embed {
-        fields: Some(vec![field("", "")]),
-        ..Embed::default()
-    };
+    let empty = Embed { fields: Some(vec![field("", "")]), ..Embed::default() };
     assert_eq!(
         paths(&validate_embeds(&[Embed::default(), empty])),
-        [
-            "embeds.1.fields.0.name: This field is required",
-            "embeds.1.fields.0.value: This field is required"
-        ]
+        ["embeds.1.fields.0.name: This field is required", "embeds.1.fields.0.value: This field is required"]
     );
     assert!(validate_embeds(&[]).is_empty());
 }
@@ -484,48 +306,23 @@ fn embed_total_size() {
         let a = Embed {
             title: Some(s(256)),
             description: Some(s(4096)),
-            footer: Some(EmbedFooter {
-                text: s(400),
-                icon_url: None,
-                proxy_icon_url: None,
-            }),
-            author: Some(EmbedAuthor {
-                name: s(100),
-                url: None,
-                icon_url: None,
-                proxy_icon_url: None,
-            }),
+            footer: Some(EmbedFooter { text: s(400), icon_url: None, proxy_icon_url: None }),
+            author: Some(EmbedAuthor { name: s(100), url: None, icon_url: None, proxy_icon_url: None }),
             ..Embed::default()
         };
         let b = Embed {
-            fields: Some(vec![
-                field(&s(24), &s(1024)),
-                field("€", &"€".repeat(extra)),
-            ]),
+            fields: Some(vec![field(&s(24), &s(1024)), field("€", &"€".repeat(extra))]),
             ..Embed::default()
         };
         vec![a, b]
     };
     let counted = 256 + 4096 + 400 + 100 + 24 + 1024 + 1;
     let fits = full(EMBED_TOTAL_MAX - counted);
-    assert!(
-        validate_embeds(&fits).is_empty(),
-        "{:?}",
-        paths(&validate_embeds(&fits))
-    );
+    assert!(validate_embeds(&fits).is_empty(), "{:?}", paths(&validate_embeds(&fits)));
     let errors = validate_embeds(&full(EMBED_TOTAL_MAX - counted + 1));
-    assert_eq!(
-        paths(&errors),
-        ["embeds: Embed size exceeds maximum size of 6000"]
-    );
-    let size = leaf(
-        "BASE_TYPE_MAX_LENGTH",
-        "Embed size exceeds maximum size of 6000",
-    );
-    assert_eq!(
-        errors.to_errors_json(),
-        json!({"embeds": {"_errors": [size]}})
-    );
+    assert_eq!(paths(&errors), ["embeds: Embed size exceeds maximum size of 6000"]);
+    let size = leaf("BASE_TYPE_MAX_LENGTH", "Embed size exceeds maximum size of 6000");
+    assert_eq!(errors.to_errors_json(), json!({"embeds": {"_errors": [size]}}));
     // Unlimited parts (urls, colors) do not count.
     let mut with_url = fits;
     with_url[0].url = Some(s(3000));
@@ -548,31 +345,12 @@ fn errors_json_nests_paths() {
 
     let mut errors = FormErrors::new();
     errors.push(title);
-    errors.check(validate_length(
-        &["embeds".into(), 0.into(), "description".into()],
-        &s(5),
-        0,
-        4,
-    ));
-    errors.check(validate_length(
-        &["embeds".into(), 0.into(), "title".into()],
-        "",
-        1,
-        256,
-    ));
-    errors.check(validate_length(
-        &["embeds".into(), 12.into(), "title".into()],
-        &s(300),
-        0,
-        256,
-    ));
+    errors.check(validate_length(&["embeds".into(), 0.into(), "description".into()], &s(5), 0, 4));
+    errors.check(validate_length(&["embeds".into(), 0.into(), "title".into()], "", 1, 256));
+    errors.check(validate_length(&["embeds".into(), 12.into(), "title".into()], &s(300), 0, 256));
     errors.check(validate_message_content("fine"));
     errors.push(FormError::required(&["content".into()]));
-    errors.push(FormError::new(
-        Vec::new(),
-        "CONTENT_TYPE_INVALID",
-        "Expected \"Content-Type\" header",
-    ));
+    errors.push(FormError::new(Vec::new(), "CONTENT_TYPE_INVALID", "Expected \"Content-Type\" header"));
     errors.push(max_length_error(&["embeds".into()], 10));
     assert_eq!(errors.len(), 7);
     assert_eq!(
@@ -604,24 +382,12 @@ fn errors_json_nests_paths() {
 
 #[test]
 fn prefix_and_display() {
-    let error = validate_embeds(&[Embed {
-        title: Some(s(257)),
-        ..Embed::default()
-    }])
-    .into_iter()
-    .next()
-    .unwrap()
-    .prefixed(&["message".into(), String::from("dynamic").into()]);
-    assert_eq!(
-        error.to_string(),
-        "message.dynamic.embeds.0.title: Must be 256 or fewer in length."
-    );
-    assert_eq!(
-        FormError::required(&[]).to_string(),
-        "This field is required"
-    );
-    assert_eq!(
-        FormErrors::from(error).to_string(),
-        "Invalid Form Body (1 error(s))"
-    );
+    let error = validate_embeds(&[Embed { title: Some(s(257)), ..Embed::default() }])
+        .into_iter()
+        .next()
+        .unwrap()
+        .prefixed(&["message".into(), String::from("dynamic").into()]);
+    assert_eq!(error.to_string(), "message.dynamic.embeds.0.title: Must be 256 or fewer in length.");
+    assert_eq!(FormError::required(&[]).to_string(), "This field is required");
+    assert_eq!(FormErrors::from(error).to_string(), "Invalid Form Body (1 error(s))");
 }

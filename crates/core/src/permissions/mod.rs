@@ -39,8 +39,7 @@ impl MemberPermissionContext<'_> {
     /// Whether the member is timed out at `now`. An end in the past (or exactly `now`) is
     /// no timeout: Discord leaves stale values in place rather than clearing them.
     pub fn is_timed_out(&self) -> bool {
-        self.communication_disabled_until
-            .is_some_and(|until| until > self.now)
+        self.communication_disabled_until.is_some_and(|until| until > self.now)
     }
 
     fn everyone_role_id(&self) -> Id<RoleMarker> {
@@ -51,9 +50,7 @@ impl MemberPermissionContext<'_> {
     /// list (not the member's) is what drops unknown ids and duplicates.
     fn roles(&self) -> impl Iterator<Item = &Role> {
         let everyone = self.everyone_role_id();
-        self.guild_roles
-            .iter()
-            .filter(move |role| role.id != everyone && self.member_roles.contains(&role.id))
+        self.guild_roles.iter().filter(move |role| role.id != everyone && self.member_roles.contains(&role.id))
     }
 
     fn has_role(&self, id: Id<RoleMarker>) -> bool {
@@ -68,19 +65,12 @@ fn base_permissions(ctx: &MemberPermissionContext<'_>) -> Permissions {
         return Permissions::all();
     }
     let everyone = ctx.everyone_role_id();
-    let mut permissions = ctx
-        .guild_roles
-        .iter()
-        .find(|role| role.id == everyone)
-        .map_or(Permissions::empty(), |role| role.permissions);
+    let mut permissions =
+        ctx.guild_roles.iter().find(|role| role.id == everyone).map_or(Permissions::empty(), |role| role.permissions);
     for role in ctx.roles() {
         permissions |= role.permissions;
     }
-    if permissions.contains(Permissions::ADMINISTRATOR) {
-        Permissions::all()
-    } else {
-        permissions
-    }
+    if permissions.contains(Permissions::ADMINISTRATOR) { Permissions::all() } else { permissions }
 }
 
 /// The member's guild-level permissions (§4 steps 1 and 3).
@@ -93,11 +83,7 @@ pub fn guild_permissions(ctx: &MemberPermissionContext<'_>) -> Permissions {
     if base.contains(Permissions::ADMINISTRATOR) {
         return Permissions::all();
     }
-    if ctx.is_timed_out() {
-        base & Permissions::TIMED_OUT_ALLOWED
-    } else {
-        base
-    }
+    if ctx.is_timed_out() { base & Permissions::TIMED_OUT_ALLOWED } else { base }
 }
 
 /// The member's permissions in `channel` (§4 steps 1–3 plus the implicit rules).
@@ -158,10 +144,7 @@ fn apply_overwrites(
     let user: Id<GenericMarker> = ctx.user_id.cast();
     let mut permissions = base;
 
-    if let Some(overwrite) = overwrites
-        .iter()
-        .find(|o| o.kind == OverwriteType::Role && o.id == everyone)
-    {
+    if let Some(overwrite) = overwrites.iter().find(|o| o.kind == OverwriteType::Role && o.id == everyone) {
         permissions &= !overwrite.deny;
         permissions |= overwrite.allow;
     }
@@ -171,17 +154,11 @@ fn apply_overwrites(
     let (allow, deny) = overwrites
         .iter()
         .filter(|o| o.kind == OverwriteType::Role && o.id != everyone && ctx.has_role(o.id.cast()))
-        .fold(
-            (Permissions::empty(), Permissions::empty()),
-            |(allow, deny), o| (allow | o.allow, deny | o.deny),
-        );
+        .fold((Permissions::empty(), Permissions::empty()), |(allow, deny), o| (allow | o.allow, deny | o.deny));
     permissions &= !deny;
     permissions |= allow;
 
-    if let Some(overwrite) = overwrites
-        .iter()
-        .find(|o| o.kind == OverwriteType::Member && o.id == user)
-    {
+    if let Some(overwrite) = overwrites.iter().find(|o| o.kind == OverwriteType::Member && o.id == user) {
         permissions &= !overwrite.deny;
         permissions |= overwrite.allow;
     }
@@ -196,8 +173,7 @@ fn apply_implicit_rules(channel: &Channel, mut permissions: Permissions) -> Perm
         permissions.remove(Permissions::SEND_DEPENDENT);
     }
     if channel.kind.is_voice() && !permissions.contains(Permissions::CONNECT) {
-        permissions
-            .remove(Permissions::VOICE | Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES);
+        permissions.remove(Permissions::VOICE | Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES);
     }
     permissions
 }

@@ -29,29 +29,15 @@ fn role(raw: u64, position: i32, permissions: Permissions) -> Role {
 fn guild_roles(everyone: Permissions) -> Vec<Role> {
     vec![
         Role::everyone(id(GUILD), everyone),
-        role(
-            MOD,
-            3,
-            Permissions::KICK_MEMBERS | Permissions::MANAGE_MESSAGES,
-        ),
+        role(MOD, 3, Permissions::KICK_MEMBERS | Permissions::MANAGE_MESSAGES),
         role(HELPER, 2, Permissions::ADD_REACTIONS),
         role(ADMIN, 4, Permissions::ADMINISTRATOR),
         role(UNRELATED, 1, Permissions::BAN_MEMBERS),
     ]
 }
 
-fn ow(
-    kind: OverwriteType,
-    target: u64,
-    allow: Permissions,
-    deny: Permissions,
-) -> PermissionOverwrite {
-    PermissionOverwrite {
-        id: id(target),
-        kind,
-        allow,
-        deny,
-    }
+fn ow(kind: OverwriteType, target: u64, allow: Permissions, deny: Permissions) -> PermissionOverwrite {
+    PermissionOverwrite { id: id(target), kind, allow, deny }
 }
 
 fn role_ow(target: u64, allow: Permissions, deny: Permissions) -> PermissionOverwrite {
@@ -100,12 +86,7 @@ struct Case {
 }
 
 impl Case {
-    fn new(
-        name: &'static str,
-        everyone: Permissions,
-        channel: Channel,
-        expect: Permissions,
-    ) -> Self {
+    fn new(name: &'static str, everyone: Permissions, channel: Channel, expect: Permissions) -> Self {
         Self {
             name,
             user: USER,
@@ -144,9 +125,7 @@ fn run(case: &Case, check: impl Fn(&MemberPermissionContext<'_>) -> Permissions)
         user_id: id(case.user),
         member_roles: &member_roles,
         guild_roles: &guild_roles,
-        communication_disabled_until: case
-            .timeout_in_ms
-            .map(|ms| Timestamp::from_millis(NOW_MS + ms)),
+        communication_disabled_until: case.timeout_in_ms.map(|ms| Timestamp::from_millis(NOW_MS + ms)),
         now: Timestamp::from_millis(NOW_MS),
     };
     check(&ctx)
@@ -165,54 +144,17 @@ fn guild_level_table() {
             CHAT | REACT | Permissions::KICK_MEMBERS | Permissions::MANAGE_MESSAGES,
         )
         .roles(&[MOD, HELPER]),
-        Case::new(
-            "admin via @everyone",
-            Permissions::ADMINISTRATOR,
-            none.clone(),
-            Permissions::all(),
-        ),
+        Case::new("admin via @everyone", Permissions::ADMINISTRATOR, none.clone(), Permissions::all()),
         Case::new("admin via a role", CHAT, none.clone(), Permissions::all()).roles(&[ADMIN]),
-        Case::new("unknown role ids ignored", CHAT, none.clone(), CHAT | REACT)
-            .roles(&[999, HELPER, 998]),
-        Case::new(
-            "member listing @everyone as a role changes nothing",
-            CHAT,
-            none.clone(),
-            CHAT,
-        )
-        .roles(&[GUILD]),
-        Case::new(
-            "timeout keeps view and history",
-            CHAT | REACT,
-            none.clone(),
-            VIEW | HISTORY,
-        )
-        .roles(&[MOD])
-        .timeout(60_000),
+        Case::new("unknown role ids ignored", CHAT, none.clone(), CHAT | REACT).roles(&[999, HELPER, 998]),
+        Case::new("member listing @everyone as a role changes nothing", CHAT, none.clone(), CHAT).roles(&[GUILD]),
+        Case::new("timeout keeps view and history", CHAT | REACT, none.clone(), VIEW | HISTORY)
+            .roles(&[MOD])
+            .timeout(60_000),
         Case::new("timeout in the past ignored", CHAT, none.clone(), CHAT).timeout(-1),
-        Case::new(
-            "timeout ending exactly now ignored",
-            CHAT,
-            none.clone(),
-            CHAT,
-        )
-        .timeout(0),
-        Case::new(
-            "owner exempt from timeout",
-            P,
-            none.clone(),
-            Permissions::all(),
-        )
-        .user(OWNER)
-        .timeout(60_000),
-        Case::new(
-            "admin exempt from timeout",
-            CHAT,
-            none.clone(),
-            Permissions::all(),
-        )
-        .roles(&[ADMIN])
-        .timeout(60_000),
+        Case::new("timeout ending exactly now ignored", CHAT, none.clone(), CHAT).timeout(0),
+        Case::new("owner exempt from timeout", P, none.clone(), Permissions::all()).user(OWNER).timeout(60_000),
+        Case::new("admin exempt from timeout", CHAT, none.clone(), Permissions::all()).roles(&[ADMIN]).timeout(60_000),
     ];
     for case in &cases {
         let got = run(case, guild_permissions);
@@ -231,13 +173,8 @@ fn channel_level_table() {
     let parent_hides = text(vec![role_ow(GUILD, P, VIEW)]);
     let cases = [
         Case::new("no overwrites: base", CHAT, text(Vec::new()), CHAT),
-        Case::new(
-            "owner ignores deny overwrites",
-            P,
-            text(vec![member_ow(OWNER, P, deny_all)]),
-            Permissions::all(),
-        )
-        .user(OWNER),
+        Case::new("owner ignores deny overwrites", P, text(vec![member_ow(OWNER, P, deny_all)]), Permissions::all())
+            .user(OWNER),
         Case::new(
             "admin via @everyone ignores overwrites",
             Permissions::ADMINISTRATOR,
@@ -247,38 +184,19 @@ fn channel_level_table() {
         Case::new(
             "admin via role ignores deny overwrites",
             CHAT,
-            text(vec![
-                role_ow(GUILD, P, deny_all),
-                role_ow(ADMIN, P, deny_all),
-                member_ow(USER, P, deny_all),
-            ]),
+            text(vec![role_ow(GUILD, P, deny_all), role_ow(ADMIN, P, deny_all), member_ow(USER, P, deny_all)]),
             Permissions::all(),
         )
         .roles(&[ADMIN]),
-        Case::new(
-            "@everyone overwrite denies",
-            CHAT | REACT,
-            text(vec![role_ow(GUILD, P, REACT)]),
-            CHAT,
-        ),
-        Case::new(
-            "@everyone overwrite allows",
-            CHAT,
-            text(vec![role_ow(GUILD, REACT, P)]),
-            CHAT | REACT,
-        ),
+        Case::new("@everyone overwrite denies", CHAT | REACT, text(vec![role_ow(GUILD, P, REACT)]), CHAT),
+        Case::new("@everyone overwrite allows", CHAT, text(vec![role_ow(GUILD, REACT, P)]), CHAT | REACT),
         Case::new(
             "@everyone overwrite: allow wins over deny of the same bit",
             CHAT,
             text(vec![role_ow(GUILD, REACT, REACT)]),
             CHAT | REACT,
         ),
-        Case::new(
-            "role overwrite of a role not held is ignored",
-            CHAT,
-            text(vec![role_ow(MOD, P, SEND)]),
-            CHAT,
-        ),
+        Case::new("role overwrite of a role not held is ignored", CHAT, text(vec![role_ow(MOD, P, SEND)]), CHAT),
         Case::new(
             "role overwrite applies after @everyone",
             CHAT,
@@ -307,13 +225,7 @@ fn channel_level_table() {
             VIEW | SEND | Permissions::KICK_MEMBERS | Permissions::MANAGE_MESSAGES,
         )
         .roles(&[MOD, HELPER]),
-        Case::new(
-            "overwrite for unknown role id ignored",
-            CHAT,
-            text(vec![role_ow(999, P, SEND)]),
-            CHAT,
-        )
-        .roles(&[999]),
+        Case::new("overwrite for unknown role id ignored", CHAT, text(vec![role_ow(999, P, SEND)]), CHAT).roles(&[999]),
         Case::new(
             "member overwrite beats role allow",
             CHAT,
@@ -328,12 +240,7 @@ fn channel_level_table() {
             CHAT | REACT,
         )
         .roles(&[HELPER]),
-        Case::new(
-            "other member's overwrite ignored",
-            CHAT,
-            text(vec![member_ow(OTHER_USER, P, SEND)]),
-            CHAT,
-        ),
+        Case::new("other member's overwrite ignored", CHAT, text(vec![member_ow(OTHER_USER, P, SEND)]), CHAT),
         Case::new(
             "member overwrite with a role's id is not a role overwrite",
             CHAT,
@@ -341,12 +248,7 @@ fn channel_level_table() {
             CHAT | REACT,
         )
         .roles(&[HELPER]),
-        Case::new(
-            "no VIEW_CHANNEL: nothing",
-            CHAT | REACT,
-            text(vec![role_ow(GUILD, P, VIEW)]),
-            P,
-        ),
+        Case::new("no VIEW_CHANNEL: nothing", CHAT | REACT, text(vec![role_ow(GUILD, P, VIEW)]), P),
         Case::new(
             "no VIEW_CHANNEL: role allows do not matter",
             CHAT,
@@ -360,12 +262,7 @@ fn channel_level_table() {
             text(vec![role_ow(GUILD, P, SEND)]),
             VIEW | HISTORY,
         ),
-        Case::new(
-            "SEND_MESSAGES keeps mention/tts/attach/embed",
-            sendish,
-            text(Vec::new()),
-            sendish,
-        ),
+        Case::new("SEND_MESSAGES keeps mention/tts/attach/embed", sendish, text(Vec::new()), sendish),
         Case::new(
             "category: send-dependent bits kept (not text-capable)",
             VIEW | Permissions::EMBED_LINKS,
@@ -381,19 +278,13 @@ fn channel_level_table() {
         Case::new(
             "voice without CONNECT loses voice and manage bits",
             no_connect,
-            channel(
-                ChannelType::GuildVoice,
-                vec![role_ow(GUILD, P, Permissions::CONNECT)],
-            ),
+            channel(ChannelType::GuildVoice, vec![role_ow(GUILD, P, Permissions::CONNECT)]),
             VIEW | SEND,
         ),
         Case::new(
             "stage without CONNECT loses voice bits",
             voice_member | Permissions::REQUEST_TO_SPEAK,
-            channel(
-                ChannelType::GuildStageVoice,
-                vec![role_ow(GUILD, P, Permissions::CONNECT)],
-            ),
+            channel(ChannelType::GuildStageVoice, vec![role_ow(GUILD, P, Permissions::CONNECT)]),
             VIEW,
         ),
         Case::new(
@@ -423,13 +314,8 @@ fn channel_level_table() {
             VIEW | HISTORY,
         )
         .parent(parent_denies_threads.clone()),
-        Case::new(
-            "thread: parent overwrites hide it",
-            CHAT | THREAD_SEND,
-            thread(ChannelType::PublicThread),
-            P,
-        )
-        .parent(parent_hides.clone()),
+        Case::new("thread: parent overwrites hide it", CHAT | THREAD_SEND, thread(ChannelType::PublicThread), P)
+            .parent(parent_hides.clone()),
         Case::new(
             "thread: own overwrites ignored",
             CHAT | THREAD_SEND,
@@ -437,25 +323,15 @@ fn channel_level_table() {
             CHAT | THREAD_SEND,
         )
         .parent(text(Vec::new())),
-        Case::new(
-            "thread: without parent fails closed",
-            CHAT | THREAD_SEND,
-            thread(ChannelType::PublicThread),
-            P,
-        ),
+        Case::new("thread: without parent fails closed", CHAT | THREAD_SEND, thread(ChannelType::PublicThread), P),
         Case::new(
             "thread: admin needs no parent",
             Permissions::ADMINISTRATOR,
             thread(ChannelType::PublicThread),
             Permissions::all(),
         ),
-        Case::new(
-            "non-thread ignores parent (no category inheritance)",
-            CHAT,
-            text(Vec::new()),
-            CHAT,
-        )
-        .parent(parent_hides.clone()),
+        Case::new("non-thread ignores parent (no category inheritance)", CHAT, text(Vec::new()), CHAT)
+            .parent(parent_hides.clone()),
         Case::new(
             "timeout keeps only view and history",
             CHAT | REACT,
@@ -463,35 +339,15 @@ fn channel_level_table() {
             VIEW | HISTORY,
         )
         .timeout(60_000),
-        Case::new(
-            "timeout cannot grant view",
-            CHAT,
-            text(vec![role_ow(GUILD, P, VIEW)]),
-            P,
-        )
-        .timeout(60_000),
+        Case::new("timeout cannot grant view", CHAT, text(vec![role_ow(GUILD, P, VIEW)]), P).timeout(60_000),
         Case::new("timeout in the past ignored", CHAT, text(Vec::new()), CHAT).timeout(-60_000),
-        Case::new(
-            "owner exempt from timeout",
-            P,
-            text(Vec::new()),
-            Permissions::all(),
-        )
-        .user(OWNER)
-        .timeout(60_000),
-        Case::new(
-            "admin exempt from timeout",
-            CHAT,
-            text(Vec::new()),
-            Permissions::all(),
-        )
-        .roles(&[ADMIN])
-        .timeout(60_000),
+        Case::new("owner exempt from timeout", P, text(Vec::new()), Permissions::all()).user(OWNER).timeout(60_000),
+        Case::new("admin exempt from timeout", CHAT, text(Vec::new()), Permissions::all())
+            .roles(&[ADMIN])
+            .timeout(60_000),
     ];
     for case in &cases {
-        let got = run(case, |ctx| {
-            channel_permissions(ctx, &case.channel, case.parent.as_ref())
-        });
+        let got = run(case, |ctx| channel_permissions(ctx, &case.channel, case.parent.as_ref()));
         assert_eq!(got, case.expect, "{}: got {got:?}", case.name);
     }
 }

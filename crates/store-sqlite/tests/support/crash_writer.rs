@@ -8,12 +8,10 @@
 use std::io::Write;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use guildhall_model::flags::MessageFlags;
-use guildhall_model::message::{MessageType, ReactionType};
+use guildhall_model::message::ReactionType;
 use guildhall_model::{Id, SnowflakeGenerator, Timestamp};
 use guildhall_store::{
-    MemberRecord, MemberStore, MessageRecord, MessageStore, ReactionEmoji, ReactionStore,
-    UserRecord, UserStore,
+    MemberRecord, MemberStore, MessageRecord, MessageStore, ReactionEmoji, ReactionStore, UserRecord, UserStore,
 };
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -24,61 +22,24 @@ fn main() {
     let channel = args[3].parse::<Id<_>>().unwrap();
     let author = args[4].parse::<Id<_>>().unwrap();
     let round: u8 = args[5].parse().unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(async move {
-        let store = SqliteStore::open(path, SqliteOptions::default())
-            .await
-            .unwrap();
+        let store = SqliteStore::open(path, SqliteOptions::default()).await.unwrap();
         // The process bits keep each round's ids distinct from earlier rounds.
         let ids = SnowflakeGenerator::new(1, round);
         let mut out = std::io::stdout().lock();
         for i in 0u64.. {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_millis() as u64;
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
             match i % 3 {
                 // Messages: the hot path.
                 0 | 1 => {
                     let id = ids.next(now);
                     store
-                        .create_message(&MessageRecord {
-                            id,
-                            channel_id: channel,
-                            guild_id: Some(guild),
-                            author_id: author,
-                            kind: MessageType::Default,
-                            content: format!("durable {i}"),
-                            timestamp: Timestamp::from_millis(now as i64),
-                            edited_timestamp: None,
-                            tts: false,
-                            mention_everyone: false,
-                            mention_user_ids: vec![],
-                            mention_role_ids: vec![],
-                            embeds: vec![],
-                            attachments: vec![],
-                            nonce: None,
-                            pinned: false,
-                            flags: MessageFlags::empty(),
-                            message_reference: None,
-                            webhook_id: None,
-                            application_id: None,
-                            webhook_author: None,
-                        })
+                        .create_message(&MessageRecord::new(id, channel, Some(guild), author, format!("durable {i}")))
                         .await
                         .unwrap();
                     store
-                        .add_reaction(
-                            channel,
-                            id,
-                            &ReactionEmoji::unicode("✅"),
-                            author,
-                            ReactionType::Normal,
-                        )
+                        .add_reaction(channel, id, &ReactionEmoji::unicode("✅"), author, ReactionType::Normal)
                         .await
                         .unwrap();
                     writeln!(out, "message {id}").unwrap();
@@ -87,22 +48,8 @@ fn main() {
                 _ => {
                     let uid = ids.next(now);
                     let user = guildhall_model::user::User::new(uid, format!("u{i}"));
-                    store
-                        .create_user(&UserRecord {
-                            user,
-                            email: None,
-                            password_hash: None,
-                        })
-                        .await
-                        .unwrap();
-                    store
-                        .add_member(&MemberRecord::new(
-                            guild,
-                            uid,
-                            Timestamp::from_millis(now as i64),
-                        ))
-                        .await
-                        .unwrap();
+                    store.create_user(&UserRecord { user, email: None, password_hash: None }).await.unwrap();
+                    store.add_member(&MemberRecord::new(guild, uid, Timestamp::from_millis(now as i64))).await.unwrap();
                     writeln!(out, "member {uid}").unwrap();
                 }
             }

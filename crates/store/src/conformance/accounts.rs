@@ -22,63 +22,28 @@ pub async fn users_round_trip(store: &dyn Store) {
     assert_eq!(store.user(uid).await.unwrap(), Some(changed));
 
     let other = user(store, "bob").await;
-    let mut got: Vec<_> = store
-        .users(&[uid, other, id()])
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.user.id)
-        .collect();
+    let mut got: Vec<_> = store.users(&[uid, other, id()]).await.unwrap().into_iter().map(|r| r.user.id).collect();
     got.sort();
     let mut want = vec![uid, other];
     want.sort();
     assert_eq!(got, want);
     assert!(store.users(&[]).await.unwrap().is_empty());
 
-    let ghost = UserRecord {
-        user: User::new(id(), "ghost"),
-        email: None,
-        password_hash: None,
-    };
-    assert!(matches!(
-        store.update_user(&ghost).await,
-        Err(StoreError::NotFound(_))
-    ));
+    let ghost = UserRecord { user: User::new(id(), "ghost"), email: None, password_hash: None };
+    assert!(matches!(store.update_user(&ghost).await, Err(StoreError::NotFound(_))));
 }
 
 pub async fn user_conflicts_and_email_lookup(store: &dyn Store) {
     let uid = id();
-    let rec = UserRecord {
-        user: User::new(uid, "carol"),
-        email: Some("Carol@Example.com".into()),
-        password_hash: None,
-    };
+    let rec =
+        UserRecord { user: User::new(uid, "carol"), email: Some("Carol@Example.com".into()), password_hash: None };
     store.create_user(&rec).await.unwrap();
-    assert!(matches!(
-        store.create_user(&rec).await,
-        Err(StoreError::Conflict(_))
-    ));
-    let same_email = UserRecord {
-        user: User::new(id(), "carol2"),
-        email: Some("carol@example.com".into()),
-        password_hash: None,
-    };
-    assert!(matches!(
-        store.create_user(&same_email).await,
-        Err(StoreError::Conflict(_))
-    ));
-    assert_eq!(
-        store
-            .user_by_email("CAROL@example.COM")
-            .await
-            .unwrap()
-            .map(|r| r.user.id),
-        Some(uid)
-    );
-    assert_eq!(
-        store.user_by_email("nobody@example.com").await.unwrap(),
-        None
-    );
+    assert!(matches!(store.create_user(&rec).await, Err(StoreError::Conflict(_))));
+    let same_email =
+        UserRecord { user: User::new(id(), "carol2"), email: Some("carol@example.com".into()), password_hash: None };
+    assert!(matches!(store.create_user(&same_email).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.user_by_email("CAROL@example.COM").await.unwrap().map(|r| r.user.id), Some(uid));
+    assert_eq!(store.user_by_email("nobody@example.com").await.unwrap(), None);
 }
 
 pub async fn tokens(store: &dyn Store) {
@@ -88,10 +53,7 @@ pub async fn tokens(store: &dyn Store) {
     assert_eq!(store.token_hash(uid).await.unwrap(), Some([7; 32]));
     store.set_token_hash(uid, [9; 32]).await.unwrap();
     assert_eq!(store.token_hash(uid).await.unwrap(), Some([9; 32]));
-    assert!(matches!(
-        store.set_token_hash(id(), [1; 32]).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.set_token_hash(id(), [1; 32]).await, Err(StoreError::NotFound(_))));
 }
 
 pub async fn applications(store: &dyn Store) {
@@ -111,20 +73,11 @@ pub async fn applications(store: &dyn Store) {
     };
     store.create_application(&app).await.unwrap();
     assert_eq!(store.application(app.id).await.unwrap(), Some(app.clone()));
-    assert_eq!(
-        store.application_for_bot(bot).await.unwrap(),
-        Some(app.clone())
-    );
+    assert_eq!(store.application_for_bot(bot).await.unwrap(), Some(app.clone()));
     assert_eq!(store.application_for_bot(owner).await.unwrap(), None);
-    assert!(matches!(
-        store.create_application(&app).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_application(&app).await, Err(StoreError::Conflict(_))));
     let mut changed = app.clone();
     changed.flags = ApplicationFlags::empty();
     store.update_application(&changed).await.unwrap();
-    assert_eq!(
-        store.application(app.id).await.unwrap().unwrap().flags,
-        ApplicationFlags::empty()
-    );
+    assert_eq!(store.application(app.id).await.unwrap().unwrap().flags, ApplicationFlags::empty());
 }

@@ -14,10 +14,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use guildhall_model::channel::{Channel, ChannelType, OverwriteType, PermissionOverwrite};
-use guildhall_model::flags::{ApplicationFlags, MessageFlags, Permissions};
+use guildhall_model::flags::{ApplicationFlags, Permissions};
 use guildhall_model::guild::{Guild, Role};
 use guildhall_model::id::marker::{ChannelMarker, GuildMarker, MessageMarker, UserMarker};
-use guildhall_model::message::{Embed, MessageType, Nonce, ReactionType};
+use guildhall_model::message::{Embed, Nonce, ReactionType};
 use guildhall_model::nullable::Nullable;
 use guildhall_model::snowflake::DISCORD_EPOCH_MS;
 use guildhall_model::user::User;
@@ -93,32 +93,16 @@ async fn user(store: &dyn Store, name: &str) -> Id<UserMarker> {
     let uid = id();
     let mut u = User::new(uid, name);
     u.bot = Some(true);
-    store
-        .create_user(&UserRecord {
-            user: u,
-            email: None,
-            password_hash: None,
-        })
-        .await
-        .unwrap();
+    store.create_user(&UserRecord { user: u, email: None, password_hash: None }).await.unwrap();
     uid
 }
 
 async fn guild_with_owner(store: &dyn Store) -> (Id<GuildMarker>, Id<UserMarker>) {
     let owner = user(store, "owner").await;
     let gid = id();
-    store
-        .create_guild(&Guild::new(gid, "G", owner))
-        .await
-        .unwrap();
-    store
-        .create_role(gid, &Role::everyone(gid, Permissions::DEFAULT_EVERYONE))
-        .await
-        .unwrap();
-    store
-        .add_member(&MemberRecord::new(gid, owner, ts(T0)))
-        .await
-        .unwrap();
+    store.create_guild(&Guild::new(gid, "G", owner)).await.unwrap();
+    store.create_role(gid, &Role::everyone(gid, Permissions::DEFAULT_EVERYONE)).await.unwrap();
+    store.add_member(&MemberRecord::new(gid, owner, ts(T0))).await.unwrap();
     (gid, owner)
 }
 
@@ -138,29 +122,17 @@ fn message(
     mid: Id<MessageMarker>,
     content: &str,
 ) -> MessageRecord {
-    MessageRecord {
-        id: mid,
-        channel_id: channel,
-        guild_id: guild,
-        author_id: author,
-        kind: MessageType::Default,
-        content: content.to_owned(),
-        timestamp: Timestamp::from_millis(i64::try_from(mid.timestamp_ms()).unwrap()),
-        edited_timestamp: None,
-        tts: false,
-        mention_everyone: false,
-        mention_user_ids: Vec::new(),
-        mention_role_ids: Vec::new(),
-        embeds: Vec::new(),
-        attachments: Vec::new(),
-        nonce: None,
-        pinned: false,
-        flags: MessageFlags::empty(),
-        message_reference: None,
-        webhook_id: None,
-        application_id: None,
-        webhook_author: None,
-    }
+    MessageRecord::new(mid, channel, guild, author, content)
+}
+
+/// One page of message ids.
+async fn page_ids(
+    store: &dyn Store,
+    channel: Id<ChannelMarker>,
+    anchor: MessageAnchor,
+    limit: u32,
+) -> Vec<Id<MessageMarker>> {
+    ids_of(&store.messages(channel, anchor, limit).await.unwrap())
 }
 
 /// A guild with a text channel and `n` messages one minute apart; ids oldest first.
@@ -175,10 +147,7 @@ async fn channel_with_messages(
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let mid = id_at(T0 + step_ms * i as u64);
-        store
-            .create_message(&message(ch.id, Some(gid), owner, mid, &format!("m{i}")))
-            .await
-            .unwrap();
+        store.create_message(&message(ch.id, Some(gid), owner, mid, &format!("m{i}"))).await.unwrap();
         ids.push(mid);
     }
     (ch.id, ids)

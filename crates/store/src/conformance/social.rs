@@ -8,105 +8,30 @@ pub async fn reactions(store: &dyn Store) {
     let thumbs = ReactionEmoji::unicode("👍");
     let party = ReactionEmoji::custom(id(), "party", true);
     let m = ids[0];
-    assert!(
-        store
-            .add_reaction(cid, m, &thumbs, a, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .add_reaction(cid, m, &thumbs, a, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .add_reaction(cid, m, &thumbs, b, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .add_reaction(cid, m, &party, b, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .add_reaction(cid, ids[1], &party, a, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
+    assert!(store.add_reaction(cid, m, &thumbs, a, ReactionType::Normal).await.unwrap());
+    assert!(!store.add_reaction(cid, m, &thumbs, a, ReactionType::Normal).await.unwrap());
+    assert!(store.add_reaction(cid, m, &thumbs, b, ReactionType::Normal).await.unwrap());
+    assert!(store.add_reaction(cid, m, &party, b, ReactionType::Normal).await.unwrap());
+    assert!(store.add_reaction(cid, ids[1], &party, a, ReactionType::Normal).await.unwrap());
     assert_eq!(store.reaction_emoji_count(m).await.unwrap(), 2);
 
     let seen_by_a = store.reactions(&[m, ids[1]], Some(a)).await.unwrap();
     let on_m: Vec<_> = seen_by_a.iter().filter(|s| s.message_id == m).collect();
     assert_eq!(on_m.len(), 2);
-    assert_eq!(
-        (on_m[0].emoji.name.as_str(), on_m[0].normal, on_m[0].me),
-        ("👍", 2, true)
-    );
-    assert_eq!(
-        (on_m[1].emoji.clone(), on_m[1].normal, on_m[1].me),
-        (party.clone(), 1, false)
-    );
-    assert_eq!(
-        seen_by_a.iter().filter(|s| s.message_id == ids[1]).count(),
-        1
-    );
-    assert!(
-        store
-            .reactions(&[m], None)
-            .await
-            .unwrap()
-            .iter()
-            .all(|s| !s.me)
-    );
+    assert_eq!((on_m[0].emoji.name.as_str(), on_m[0].normal, on_m[0].me), ("👍", 2, true));
+    assert_eq!((on_m[1].emoji.clone(), on_m[1].normal, on_m[1].me), (party.clone(), 1, false));
+    assert_eq!(seen_by_a.iter().filter(|s| s.message_id == ids[1]).count(), 1);
+    assert!(store.reactions(&[m], None).await.unwrap().iter().all(|s| !s.me));
 
     let mut both = vec![a, b];
     both.sort();
-    assert_eq!(
-        store
-            .reaction_users(m, &thumbs, ReactionType::Normal, None, 25)
-            .await
-            .unwrap(),
-        both
-    );
-    assert_eq!(
-        store
-            .reaction_users(m, &thumbs, ReactionType::Normal, Some(both[0]), 25)
-            .await
-            .unwrap(),
-        vec![both[1]]
-    );
-    assert_eq!(
-        store
-            .reaction_users(m, &thumbs, ReactionType::Normal, None, 1)
-            .await
-            .unwrap(),
-        vec![both[0]]
-    );
-    assert!(
-        store
-            .reaction_users(m, &thumbs, ReactionType::Burst, None, 25)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(store.reaction_users(m, &thumbs, ReactionType::Normal, None, 25).await.unwrap(), both);
+    assert_eq!(store.reaction_users(m, &thumbs, ReactionType::Normal, Some(both[0]), 25).await.unwrap(), vec![both[1]]);
+    assert_eq!(store.reaction_users(m, &thumbs, ReactionType::Normal, None, 1).await.unwrap(), vec![both[0]]);
+    assert!(store.reaction_users(m, &thumbs, ReactionType::Burst, None, 25).await.unwrap().is_empty());
 
-    assert!(
-        store
-            .remove_reaction(m, &thumbs, a, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .remove_reaction(m, &thumbs, a, ReactionType::Normal)
-            .await
-            .unwrap()
-    );
+    assert!(store.remove_reaction(m, &thumbs, a, ReactionType::Normal).await.unwrap());
+    assert!(!store.remove_reaction(m, &thumbs, a, ReactionType::Normal).await.unwrap());
     assert_eq!(store.remove_emoji_reactions(m, &party).await.unwrap(), 1);
     assert_eq!(store.reaction_emoji_count(m).await.unwrap(), 1);
     assert_eq!(store.remove_all_reactions(m).await.unwrap(), 1);
@@ -122,26 +47,12 @@ pub async fn pins(store: &dyn Store) {
     assert!(!store.pin(cid, ids[0], ts(T0 + 11)).await.unwrap());
     assert!(store.pin(cid, ids[2], ts(T0 + 20)).await.unwrap());
     assert!(store.pin(cid, ids[1], ts(T0 + 30)).await.unwrap());
-    assert!(matches!(
-        store.pin(cid, id(), ts(T0)).await,
-        Err(StoreError::NotFound(_))
-    ));
+    assert!(matches!(store.pin(cid, id(), ts(T0)).await, Err(StoreError::NotFound(_))));
     assert_eq!(store.pin_count(cid).await.unwrap(), 3);
-    let pins: Vec<_> = store
-        .pins(cid, None, 50)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.message_id)
-        .collect();
+    let pins: Vec<_> = store.pins(cid, None, 50).await.unwrap().into_iter().map(|p| p.message_id).collect();
     assert_eq!(pins, vec![ids[1], ids[2], ids[0]]);
-    let older: Vec<_> = store
-        .pins(cid, Some(ts(T0 + 30)), 1)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.message_id)
-        .collect();
+    let older: Vec<_> =
+        store.pins(cid, Some(ts(T0 + 30)), 1).await.unwrap().into_iter().map(|p| p.message_id).collect();
     assert_eq!(older, vec![ids[2]]);
     assert!(store.message(cid, ids[2]).await.unwrap().unwrap().pinned);
     assert!(store.unpin(cid, ids[2]).await.unwrap());
@@ -170,41 +81,22 @@ pub async fn invites(store: &dyn Store) {
     let code_b = format!("b{}", gid);
     store.create_invite(&make(&code_a, 2)).await.unwrap();
     store.create_invite(&make(&code_b, 0)).await.unwrap();
-    assert!(matches!(
-        store.create_invite(&make(&code_a, 1)).await,
-        Err(StoreError::Conflict(_))
-    ));
+    assert!(matches!(store.create_invite(&make(&code_a, 1)).await, Err(StoreError::Conflict(_))));
     assert_eq!(store.invite(&code_a).await.unwrap(), Some(make(&code_a, 2)));
     assert_eq!(store.channel_invites(ch.id).await.unwrap().len(), 2);
     assert_eq!(store.guild_invites(gid).await.unwrap().len(), 2);
 
-    assert_eq!(
-        store.use_invite(&code_a).await.unwrap().map(|i| i.uses),
-        Some(1)
-    );
-    assert_eq!(
-        store.use_invite(&code_a).await.unwrap().map(|i| i.uses),
-        Some(2)
-    );
+    assert_eq!(store.use_invite(&code_a).await.unwrap().map(|i| i.uses), Some(1));
+    assert_eq!(store.use_invite(&code_a).await.unwrap().map(|i| i.uses), Some(2));
     assert_eq!(store.use_invite(&code_a).await.unwrap(), None, "used up");
     for _ in 0..5 {
-        assert!(
-            store.use_invite(&code_b).await.unwrap().is_some(),
-            "unlimited"
-        );
+        assert!(store.use_invite(&code_b).await.unwrap().is_some(), "unlimited");
     }
     assert_eq!(store.use_invite("nope").await.unwrap(), None);
-    assert_eq!(
-        store.delete_invite(&code_a).await.unwrap().map(|i| i.code),
-        Some(code_a.clone())
-    );
+    assert_eq!(store.delete_invite(&code_a).await.unwrap().map(|i| i.code), Some(code_a.clone()));
     assert_eq!(store.delete_invite(&code_a).await.unwrap(), None);
     store.delete_channel(ch.id).await.unwrap();
-    assert_eq!(
-        store.invite(&code_b).await.unwrap(),
-        None,
-        "invites go with their channel"
-    );
+    assert_eq!(store.invite(&code_b).await.unwrap(), None, "invites go with their channel");
 }
 
 pub async fn bans(store: &dyn Store) {
@@ -213,63 +105,18 @@ pub async fn bans(store: &dyn Store) {
     banned.sort();
     for (i, u) in banned.iter().enumerate() {
         store
-            .create_ban(&BanRecord {
-                guild_id: gid,
-                user_id: *u,
-                reason: (i == 0).then(|| "spam".to_owned()),
-            })
+            .create_ban(&BanRecord { guild_id: gid, user_id: *u, reason: (i == 0).then(|| "spam".to_owned()) })
             .await
             .unwrap();
     }
-    assert_eq!(
-        store
-            .ban(gid, banned[0])
-            .await
-            .unwrap()
-            .unwrap()
-            .reason
-            .as_deref(),
-        Some("spam")
-    );
-    store
-        .create_ban(&BanRecord {
-            guild_id: gid,
-            user_id: banned[0],
-            reason: Some("again".into()),
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .ban(gid, banned[0])
-            .await
-            .unwrap()
-            .unwrap()
-            .reason
-            .as_deref(),
-        Some("again")
-    );
+    assert_eq!(store.ban(gid, banned[0]).await.unwrap().unwrap().reason.as_deref(), Some("spam"));
+    store.create_ban(&BanRecord { guild_id: gid, user_id: banned[0], reason: Some("again".into()) }).await.unwrap();
+    assert_eq!(store.ban(gid, banned[0]).await.unwrap().unwrap().reason.as_deref(), Some("again"));
     let ids = |v: Vec<BanRecord>| v.into_iter().map(|b| b.user_id).collect::<Vec<_>>();
-    assert_eq!(
-        ids(store.bans(gid, None, None, 1000).await.unwrap()),
-        banned
-    );
-    assert_eq!(
-        ids(store.bans(gid, None, Some(banned[1]), 2).await.unwrap()),
-        banned[2..4]
-    );
-    assert_eq!(
-        ids(store.bans(gid, Some(banned[3]), None, 2).await.unwrap()),
-        banned[1..3]
-    );
-    assert_eq!(
-        ids(store
-            .bans(gid, Some(banned[3]), Some(banned[0]), 10)
-            .await
-            .unwrap()),
-        banned[..3],
-        "before wins"
-    );
+    assert_eq!(ids(store.bans(gid, None, None, 1000).await.unwrap()), banned);
+    assert_eq!(ids(store.bans(gid, None, Some(banned[1]), 2).await.unwrap()), banned[2..4]);
+    assert_eq!(ids(store.bans(gid, Some(banned[3]), None, 2).await.unwrap()), banned[1..3]);
+    assert_eq!(ids(store.bans(gid, Some(banned[3]), Some(banned[0]), 10).await.unwrap()), banned[..3], "before wins");
     assert!(store.delete_ban(gid, banned[0]).await.unwrap());
     assert!(!store.delete_ban(gid, banned[0]).await.unwrap());
     assert_eq!(store.ban(gid, banned[0]).await.unwrap(), None);
@@ -282,10 +129,7 @@ pub async fn concurrent_writes_all_land(store: &dyn Store) {
     let writes = (0..200).map(|i| {
         let mid = id_at(T0 + i);
         async move {
-            store
-                .create_message(&message(ch.id, Some(gid), owner, mid, "x"))
-                .await
-                .unwrap();
+            store.create_message(&message(ch.id, Some(gid), owner, mid, "x")).await.unwrap();
             mid
         }
     });
@@ -305,11 +149,8 @@ pub async fn concurrent_writes_all_land(store: &dyn Store) {
 }
 
 /// Polls all futures concurrently on the current task (the store is borrowed, so no spawning).
-async fn futures_join_all<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> =
-        futs.into_iter().map(|f| Some(Box::pin(f))).collect();
+async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> = futs.into_iter().map(|f| Some(Box::pin(f))).collect();
     let mut results: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
     std::future::poll_fn(|cx| {
         let mut all_done = true;
@@ -324,11 +165,7 @@ async fn futures_join_all<F: std::future::Future>(
                 }
             }
         }
-        if all_done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
+        if all_done { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
     })
     .await;
     results.into_iter().flatten().collect()
