@@ -65,14 +65,35 @@ pub fn now() -> Timestamp {
     Timestamp::from_micros(i64::try_from(micros).unwrap_or(i64::MAX))
 }
 
+/// Which kind of process opens the data directory. Each gets its own snowflake process bits, so
+/// `guildhall seed` run beside a live `guildhall serve` on the same data can never mint an id the
+/// server mints in the same millisecond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProcessRole {
+    /// `guildhall serve`.
+    Server,
+    /// A one-shot command such as `guildhall seed`.
+    Tool,
+}
+
+impl ProcessRole {
+    const fn snowflake_process(self) -> u8 {
+        match self {
+            Self::Server => 0,
+            Self::Tool => 1,
+        }
+    }
+}
+
 /// Opens the data directory (creating it) and the embedded store.
-pub async fn open(config: &Config) -> Result<Services, StartError> {
+pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartError> {
     let data_dir = &config.data_dir;
     let dir_err = |source| StartError::DataDir { path: data_dir.clone(), source };
     std::fs::create_dir_all(data_dir).map_err(dir_err)?;
     let secret = secret::load_or_create(data_dir).map_err(dir_err)?;
     let store = SqliteStore::open(config.database_path(), SqliteOptions::default()).await?;
-    Ok(Services { store: Arc::new(store), ids: Arc::new(SnowflakeGenerator::new(0, 0)), secret })
+    Ok(Services { store: Arc::new(store), ids: Arc::new(SnowflakeGenerator::new(0, role.snowflake_process())), secret })
 }
 
 /// The HTTP routes.

@@ -112,7 +112,7 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let services = guildhall_server::open(&config).await?;
+    let services = guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(data_dir = %config.data_dir.display(), "guildhall {} starting", env!("CARGO_PKG_VERSION"));
     guildhall_server::run(listener, services, shutdown_signal()).await?;
@@ -120,7 +120,7 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 async fn seed_command(config: Config, request: SeedRequest) -> Result<(), Box<dyn std::error::Error>> {
-    let services = guildhall_server::open(&config).await?;
+    let services = guildhall_server::open(&config, guildhall_server::ProcessRole::Tool).await?;
     let output =
         seed::seed(services.store.as_ref(), &services.ids, &services.secret, guildhall_server::now(), &request).await?;
     println!("{}", serde_json::to_string_pretty(&output)?);

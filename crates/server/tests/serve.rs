@@ -161,6 +161,10 @@ fn binary_seed_prints_json_and_a_server_on_the_same_data_serves_it() {
     let token = json["bots"][0]["token"].as_str().unwrap();
     assert_eq!(token.split('.').count(), 3);
     assert_eq!(token::claimed_user(token).unwrap().to_string(), json["bots"][0]["id"].as_str().unwrap());
+    // Ids minted by the seed tool carry process bits 1, the server's carry 0: the two can run
+    // side by side on one data directory without minting the same id.
+    let guild_id: u64 = json["guild"]["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(guildhall_model::snowflake::decompose(guild_id).2, 1);
 
     let bad = Command::new(BIN).args(["seed", "--guild", "x", "--data-dir"]).arg(data.path()).output().unwrap();
     assert!(!bad.status.success(), "a one-letter guild name is refused");

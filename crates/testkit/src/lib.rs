@@ -35,7 +35,8 @@ impl TestServer {
     pub async fn start() -> Self {
         let data_dir = tempfile::tempdir().expect("temp data dir");
         let config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
-        let services = guildhall_server::open(&config).await.expect("open services");
+        let services =
+            guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await.expect("open services");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let (tx, rx) = oneshot::channel();
