@@ -50,6 +50,8 @@ macro_rules! conformance_tests {
             message_paging_latest_before_after,
             message_paging_around,
             message_paging_crosses_buckets,
+            message_paging_matches_reference_model,
+            message_pages_stay_in_their_channel,
             message_tombstones_never_read,
             bulk_delete_and_author_purge,
             last_message_id_tracks_newest,
