@@ -26,5 +26,8 @@ cargo nextest run --workspace --locked --profile ci
 step "doctests"
 cargo test --workspace --locked --doc
 
+step "cargo doc (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --locked --no-deps --quiet
+
 step "smoke: guildhall serve with no flags answers /healthz"
 scripts/smoke-serve.sh target/debug/guildhall

@@ -1,7 +1,7 @@
 //! Storage traits for guildhall: one trait per aggregate, typed ids only.
 //!
 //! Backends (SQLite now, PostgreSQL later) implement every trait and must pass the shared
-//! [`conformance`] suite (feature `testing`). Methods are ordered create, read, update, delete.
+//! `conformance` suite (feature `testing`). Methods are ordered create, read, update, delete.
 //! Writes that return `Ok` are durable against a process crash: a backend may not acknowledge a
 //! write it could still lose to `kill -9`.
 //!
