@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every guildhall test: formatting and lint gates, the whole Rust suite (unit tests, the
 # store conformance suite on SQLite with the kill -9 durability test, integration tests against
-# the real binary) and a smoke run of the README's serve command.
+# the real binary), a short run of every fuzz target and a smoke run of the README's serve
+# command.
 #
 # Usage: scripts/test.sh        (CI calls exactly this through .ci/run)
 set -euo pipefail
@@ -28,6 +29,9 @@ cargo test --workspace --locked --doc
 
 step "cargo doc (broken links are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --locked --no-deps --quiet
+
+step "fuzz targets: build and a short run of each"
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
 step "smoke: guildhall serve with no flags answers /healthz"
 scripts/smoke-serve.sh target/debug/guildhall
