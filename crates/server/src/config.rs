@@ -19,6 +19,29 @@ pub struct Config {
     pub log: String,
     /// Log line format.
     pub log_format: LogFormat,
+    /// How hard the embedded store pushes commits to disk.
+    pub durability: Durability,
+}
+
+/// Commit durability of the embedded store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Survives a crash of the process (`kill -9`); an OS crash may lose the newest commits.
+    Normal,
+    /// Also survives power loss: every commit is fsynced (slower writes).
+    Full,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "normal" => Ok(Self::Normal),
+            "full" => Ok(Self::Full),
+            _ => Err(ConfigError::Invalid { key: "durability", value: s.to_owned() }),
+        }
+    }
 }
 
 /// How log lines are written.
@@ -49,6 +72,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./guildhall-data"),
             log: "info".to_owned(),
             log_format: LogFormat::Text,
+            durability: Durability::Normal,
         }
     }
 }
@@ -65,6 +89,8 @@ pub struct Overrides {
     pub log: Option<String>,
     /// Log format.
     pub log_format: Option<LogFormat>,
+    /// Store commit durability.
+    pub durability: Option<Durability>,
 }
 
 /// A configuration source could not be read.
@@ -107,6 +133,8 @@ pub const ENV_DATA_DIR: &str = "GUILDHALL_DATA_DIR";
 pub const ENV_LOG: &str = "GUILDHALL_LOG";
 /// See [`ENV_LISTEN`].
 pub const ENV_LOG_FORMAT: &str = "GUILDHALL_LOG_FORMAT";
+/// See [`ENV_LISTEN`].
+pub const ENV_DURABILITY: &str = "GUILDHALL_DURABILITY";
 /// Path of the config file.
 pub const ENV_CONFIG: &str = "GUILDHALL_CONFIG";
 
@@ -129,6 +157,7 @@ impl Overrides {
             data_dir: env.get(ENV_DATA_DIR).map(PathBuf::from),
             log: env.get(ENV_LOG).cloned(),
             log_format: env.get(ENV_LOG_FORMAT).map(|v| v.parse()).transpose()?,
+            durability: env.get(ENV_DURABILITY).map(|v| v.parse()).transpose()?,
         })
     }
 }
@@ -148,6 +177,9 @@ impl Config {
         }
         if let Some(v) = overrides.log_format {
             self.log_format = v;
+        }
+        if let Some(v) = overrides.durability {
+            self.durability = v;
         }
         self
     }
@@ -203,9 +235,17 @@ mod tests {
     fn config_file_can_come_from_env() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("g.toml");
-        std::fs::write(&file, "log_format = \"json\"\n").unwrap();
+        std::fs::write(&file, "log_format = \"json\"\ndurability = \"full\"\n").unwrap();
         let c = Config::load(None, &env(&[(ENV_CONFIG, file.to_str().unwrap())]), Overrides::default()).unwrap();
         assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.durability, Durability::Full);
+        let c = Config::load(
+            None,
+            &env(&[(ENV_CONFIG, file.to_str().unwrap()), (ENV_DURABILITY, "normal")]),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.durability, Durability::Normal, "env beats file");
     }
 
     #[test]

@@ -92,7 +92,12 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     let dir_err = |source| StartError::DataDir { path: data_dir.clone(), source };
     std::fs::create_dir_all(data_dir).map_err(dir_err)?;
     let secret = secret::load_or_create(data_dir).map_err(dir_err)?;
-    let store = SqliteStore::open(config.database_path(), SqliteOptions::default()).await?;
+    let durability = match config.durability {
+        config::Durability::Normal => guildhall_store_sqlite::Durability::Normal,
+        config::Durability::Full => guildhall_store_sqlite::Durability::Full,
+    };
+    let options = SqliteOptions { durability, ..SqliteOptions::default() };
+    let store = SqliteStore::open(config.database_path(), options).await?;
     Ok(Services { store: Arc::new(store), ids: Arc::new(SnowflakeGenerator::new(0, role.snowflake_process())), secret })
 }
 

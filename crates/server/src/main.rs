@@ -59,13 +59,22 @@ struct Common {
     /// Log format: text or json.
     #[arg(long)]
     log_format: Option<String>,
+    /// Store durability: normal (survives process crashes) or full (fsync every commit).
+    #[arg(long)]
+    durability: Option<String>,
 }
 
 impl Common {
     fn load(&self) -> Result<Config, Box<dyn std::error::Error>> {
         let log_format = self.log_format.as_deref().map(str::parse::<LogFormat>).transpose()?;
-        let flags =
-            Overrides { listen: self.listen, data_dir: self.data_dir.clone(), log: self.log.clone(), log_format };
+        let durability = self.durability.as_deref().map(str::parse).transpose()?;
+        let flags = Overrides {
+            listen: self.listen,
+            data_dir: self.data_dir.clone(),
+            log: self.log.clone(),
+            log_format,
+            durability,
+        };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)
     }
