@@ -36,12 +36,17 @@ pub enum Durability {
 impl std::str::FromStr for Durability {
     type Err = ConfigError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "normal" => Ok(Self::Normal),
-            "full" => Ok(Self::Full),
-            _ => Err(ConfigError::Invalid { key: "durability", value: s.to_owned() }),
-        }
+        parse_choice("durability", s)
     }
+}
+
+/// Parses an env/flag value with the same names the TOML file uses (serde's lowercase renames),
+/// case-insensitively, so the accepted spellings are declared once, on the enum.
+fn parse_choice<T: serde::de::DeserializeOwned>(key: &'static str, value: &str) -> Result<T, ConfigError> {
+    use serde::de::IntoDeserializer;
+    let lower = value.to_ascii_lowercase();
+    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(lower.as_str()))
+        .map_err(|_| ConfigError::Invalid { key, value: value.to_owned() })
 }
 
 /// How log lines are written.
@@ -57,11 +62,7 @@ pub enum LogFormat {
 impl std::str::FromStr for LogFormat {
     type Err = ConfigError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "text" => Ok(Self::Text),
-            "json" => Ok(Self::Json),
-            _ => Err(ConfigError::Invalid { key: "log_format", value: s.to_owned() }),
-        }
+        parse_choice("log_format", s)
     }
 }
 
@@ -246,6 +247,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.durability, Durability::Normal, "env beats file");
+    }
+
+    #[test]
+    fn env_and_flag_spellings_match_the_file_case_insensitively() {
+        assert_eq!("JSON".parse::<LogFormat>().unwrap(), LogFormat::Json);
+        assert_eq!("text".parse::<LogFormat>().unwrap(), LogFormat::Text);
+        assert_eq!("Full".parse::<Durability>().unwrap(), Durability::Full);
+        assert!(matches!("xml".parse::<LogFormat>(), Err(ConfigError::Invalid { key: "log_format", .. })));
+        assert!(matches!("fast".parse::<Durability>(), Err(ConfigError::Invalid { key: "durability", .. })));
     }
 
     #[test]

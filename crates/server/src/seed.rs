@@ -167,7 +167,12 @@ pub async fn seed(
     let owner_id = bots.first().or(users.first()).map(|a| a.id).ok_or_else(|| SeedError::Invalid("no owner".into()))?;
 
     let guild_id: Id<GuildMarker> = ids.next(now_ms);
-    store.create_guild(&Guild::new(guild_id, request.guild.clone(), owner_id)).await?;
+    // The first text channel is the system channel; its id is minted up front so the guild is
+    // written once, complete.
+    let first_text: Option<Id<ChannelMarker>> = (request.text_channels > 0).then(|| ids.next(now_ms));
+    let mut guild = Guild::new(guild_id, request.guild.clone(), owner_id);
+    guild.system_channel_id = first_text;
+    store.create_guild(&guild).await?;
     store.create_role(guild_id, &Role::everyone(guild_id, Permissions::DEFAULT_EVERYONE)).await?;
     for account in bots.iter().chain(&users) {
         store.add_member(&MemberRecord::new(guild_id, account.id, now)).await?;
@@ -181,18 +186,15 @@ pub async fn seed(
     ] {
         for n in 0..count {
             let name = if n == 0 { first.to_owned() } else { format!("{prefix}{}", n + 1) };
-            let id = ids.next(now_ms);
+            let id = match (kind, n, first_text) {
+                (ChannelType::GuildText, 0, Some(first)) => first,
+                _ => ids.next(now_ms),
+            };
             let position = i32::try_from(n).unwrap_or(i32::MAX);
             store.create_channel(&guild_channel(id, guild_id, kind, name.clone(), position)).await?;
             out.push(SeededChannel { id, name });
         }
     }
-    if let Some(first) = text_channels.first() {
-        let mut guild = store.guild(guild_id).await?.ok_or(StoreError::NotFound("guild"))?;
-        guild.system_channel_id = Some(first.id);
-        store.update_guild(&guild).await?;
-    }
-
     Ok(SeedOutput {
         guild: SeededGuild { id: guild_id, name: request.guild.clone(), owner_id, everyone_role_id: guild_id.cast() },
         text_channels,

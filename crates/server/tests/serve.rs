@@ -53,6 +53,8 @@ async fn seed_output_is_enough_to_log_a_bot_in() {
     }
     assert_eq!(store.user(out.users[0].id).await.unwrap().unwrap().user.bot, None);
 
+    let guild = store.guild(out.guild.id).await.unwrap().unwrap();
+    assert_eq!(guild.system_channel_id, Some(out.text_channels[0].id), "general is the system channel");
     let channels = store.guild_channels(out.guild.id).await.unwrap();
     assert_eq!(channels.len(), 2);
     let voice = channels.iter().find(|c| c.kind == ChannelType::GuildVoice).unwrap();

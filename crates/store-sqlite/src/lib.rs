@@ -172,12 +172,10 @@ impl SqliteStore {
         let permit = self.inner.reader_permits.acquire().await.map_err(backend)?;
         let inner = self.inner.clone();
         let out = tokio::task::spawn_blocking(move || {
-            let conn = lock(&inner.readers).pop();
-            // The permit guarantees a free connection; open a spare rather than fail if not.
-            let conn = match conn {
-                Some(c) => c,
-                None => Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(backend)?,
-            };
+            // The permit guarantees a pooled connection is free.
+            let conn = lock(&inner.readers)
+                .pop()
+                .ok_or_else(|| StoreError::Backend("reader pool empty despite a permit".into()))?;
             let out = f(&conn);
             lock(&inner.readers).push(conn);
             out
