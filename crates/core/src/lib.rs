@@ -1,13 +1,20 @@
-//! guildhall's domain rules, independent of any transport.
+//! guildhall's domain, independent of any transport.
 //!
 //! REST handlers and gateway sessions both call into this crate so that one code path decides
-//! what is allowed: [`permissions`] computes a member's permissions exactly as Discord does
-//! (protocol.md §4), [`hierarchy`] decides who may manage which role or member, [`limits`]
-//! holds Discord's input limits and the 50035 form-error shape, and [`token`] issues and checks
-//! bot/user tokens.
+//! what is allowed: [`ops`] holds every operation (validate → authorize → store → publish) as a
+//! method of [`ops::Core`]; [`permissions`] computes a member's permissions exactly as Discord
+//! does (protocol.md §4), [`hierarchy`] decides who may manage which role or member, [`limits`]
+//! holds Discord's input limits and the 50035 form-error shape, [`token`] issues and checks
+//! bot/user tokens, and [`error`] is the one error type with Discord's codes.
 
 pub mod defaults;
+pub mod error;
 pub mod hierarchy;
 pub mod limits;
+pub mod ops;
 pub mod permissions;
+pub mod seed;
 pub mod token;
+
+pub use error::{Code, Error, ErrorKind};
+pub use ops::{Actor, Core};

@@ -268,6 +268,38 @@ bitflags! {
 }
 int_flags_serde!(RoleFlags);
 
+bitflags! {
+    /// Gateway intents (protocol.md §1.6): which dispatch groups a session receives.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub struct Intents: u64 {
+        const GUILDS = 1 << 0;
+        const GUILD_MEMBERS = 1 << 1;
+        const GUILD_MODERATION = 1 << 2;
+        const GUILD_EXPRESSIONS = 1 << 3;
+        const GUILD_INTEGRATIONS = 1 << 4;
+        const GUILD_WEBHOOKS = 1 << 5;
+        const GUILD_INVITES = 1 << 6;
+        const GUILD_VOICE_STATES = 1 << 7;
+        const GUILD_PRESENCES = 1 << 8;
+        const GUILD_MESSAGES = 1 << 9;
+        const GUILD_MESSAGE_REACTIONS = 1 << 10;
+        const GUILD_MESSAGE_TYPING = 1 << 11;
+        const DIRECT_MESSAGES = 1 << 12;
+        const DIRECT_MESSAGE_REACTIONS = 1 << 13;
+        const DIRECT_MESSAGE_TYPING = 1 << 14;
+        const MESSAGE_CONTENT = 1 << 15;
+        const GUILD_SCHEDULED_EVENTS = 1 << 16;
+        const AUTO_MODERATION_CONFIGURATION = 1 << 20;
+        const AUTO_MODERATION_EXECUTION = 1 << 21;
+        const GUILD_MESSAGE_POLLS = 1 << 24;
+        const DIRECT_MESSAGE_POLLS = 1 << 25;
+
+        /// The intents that need the application's approval.
+        const PRIVILEGED = Self::GUILD_MEMBERS.bits() | Self::GUILD_PRESENCES.bits() | Self::MESSAGE_CONTENT.bits();
+    }
+}
+int_flags_serde!(Intents);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ pub mod snowflake;
 pub mod timestamp;
 pub mod user;
 pub mod voice;
+pub mod webhook;
 mod wire_enum;
 
 pub use flags::Permissions;

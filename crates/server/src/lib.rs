@@ -12,7 +12,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
+use guildhall_bus::{Bus, LocalBus};
+use guildhall_core::Core;
 use guildhall_core::token::TokenSecret;
+use guildhall_http::{AppState, HttpConfig};
 use guildhall_model::{SnowflakeGenerator, Timestamp};
 use guildhall_store::Store;
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
@@ -20,9 +23,9 @@ use tokio::net::TcpListener;
 
 pub mod config;
 pub mod secret;
-pub mod seed;
 
 pub use config::Config;
+pub use guildhall_core::seed;
 
 /// Shared state handed to every request handler.
 #[derive(Clone)]
@@ -33,6 +36,8 @@ pub struct Services {
     pub ids: Arc<SnowflakeGenerator>,
     /// Installation secret (token HMACs).
     pub secret: TokenSecret,
+    /// The domain service every transport calls.
+    pub core: Core,
 }
 
 impl std::fmt::Debug for Services {
@@ -98,12 +103,17 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     };
     let options = SqliteOptions { durability, ..SqliteOptions::default() };
     let store = SqliteStore::open(config.database_path(), options).await?;
-    Ok(Services { store: Arc::new(store), ids: Arc::new(SnowflakeGenerator::new(0, role.snowflake_process())), secret })
+    let store: Arc<dyn Store> = Arc::new(store);
+    let ids = Arc::new(SnowflakeGenerator::new(0, role.snowflake_process()));
+    let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
+    let core = Core::new(store.clone(), bus, ids.clone(), secret.clone(), Arc::new(now));
+    Ok(Services { store, ids, secret, core })
 }
 
-/// The HTTP routes.
-pub fn router(services: Services) -> Router {
-    Router::new().route("/healthz", get(healthz)).with_state(services)
+/// The HTTP routes: the REST API and `/healthz`. `gateway_url` is what `GET /gateway` reports.
+pub fn router(services: Services, gateway_url: String) -> Router {
+    let config = HttpConfig { gateway_url, ..HttpConfig::default() };
+    guildhall_http::router(AppState::new(services.core, config)).route("/healthz", get(healthz))
 }
 
 async fn healthz() -> Json<serde_json::Value> {
@@ -118,7 +128,9 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router(services)).with_graceful_shutdown(shutdown).await?;
+    let gateway_url = format!("ws://{addr}");
+    let app = router(services, gateway_url).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

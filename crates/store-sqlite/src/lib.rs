@@ -26,9 +26,10 @@ mod messages;
 mod moderation;
 mod reactions;
 mod users;
+mod webhooks;
 
 /// Embedded migrations, applied in order; index + 1 is the schema version.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql"), include_str!("migrations/0002_webhooks.sql")];
 
 /// How hard a commit is pushed to disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -77,6 +77,20 @@ impl UserStore for SqliteStore {
         .await
     }
 
+    async fn users_by_username(&self, username: &str) -> StoreResult<Vec<UserRecord>> {
+        let username = username.to_owned();
+        self.read(move |conn| {
+            let found: Vec<UserRow> = rows(
+                conn,
+                "SELECT data, email, password_hash FROM users WHERE username = ? COLLATE NOCASE ORDER BY id",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            found.into_iter().map(decode_user).collect()
+        })
+        .await
+    }
+
     async fn update_user(&self, record: &UserRecord) -> StoreResult<()> {
         let data = to_json(&record.user, "users")?;
         let r = record.clone();

@@ -37,7 +37,7 @@ async fn deleted_content_is_erased_and_schema_is_versioned() {
     assert!(deleted);
     assert!(!data.contains("hunter2"), "tombstone still holds the content: {data}");
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2, "schema version = number of migrations");
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 

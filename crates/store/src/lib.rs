@@ -14,7 +14,7 @@ use guildhall_model::channel::Channel;
 use guildhall_model::guild::{Guild, Role};
 use guildhall_model::id::Id;
 use guildhall_model::id::marker::{
-    ApplicationMarker, ChannelMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker,
+    ApplicationMarker, ChannelMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker, WebhookMarker,
 };
 use guildhall_model::message::ReactionType;
 
@@ -38,6 +38,8 @@ pub trait UserStore: Send + Sync {
     async fn users(&self, ids: &[Id<UserMarker>]) -> StoreResult<Vec<UserRecord>>;
     /// The user with this login email (case-insensitive).
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    /// Users whose username equals `username` (case-insensitive), oldest first.
+    async fn users_by_username(&self, username: &str) -> StoreResult<Vec<UserRecord>>;
     /// Replaces the user's stored fields. `NotFound` if absent.
     async fn update_user(&self, record: &UserRecord) -> StoreResult<()>;
     /// Sets the digest of the user's current token (replacing any previous one).
@@ -267,6 +269,16 @@ pub trait BanStore: Send + Sync {
 }
 
 /// Everything a backend provides.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    async fn create_webhook(&self, webhook: &WebhookRecord) -> StoreResult<()>;
+    async fn webhook(&self, id: Id<WebhookMarker>) -> StoreResult<Option<WebhookRecord>>;
+    async fn channel_webhooks(&self, channel: Id<ChannelMarker>) -> StoreResult<Vec<WebhookRecord>>;
+    async fn guild_webhooks(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<WebhookRecord>>;
+    async fn update_webhook(&self, webhook: &WebhookRecord) -> StoreResult<()>;
+    async fn delete_webhook(&self, id: Id<WebhookMarker>) -> StoreResult<bool>;
+}
+
 pub trait Store:
     UserStore
     + ApplicationStore
@@ -279,6 +291,7 @@ pub trait Store:
     + PinStore
     + InviteStore
     + BanStore
+    + WebhookStore
 {
 }
 
@@ -294,6 +307,7 @@ impl<T> Store for T where
         + PinStore
         + InviteStore
         + BanStore
+        + WebhookStore
 {
 }
 

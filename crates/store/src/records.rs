@@ -9,6 +9,7 @@ use guildhall_model::id::marker::{
 };
 use guildhall_model::message::{Attachment, Embed, MessageReference, MessageType, Nonce};
 use guildhall_model::user::User;
+use guildhall_model::webhook::WebhookType;
 use serde::{Deserialize, Serialize};
 
 /// A user account: the public user object plus login data.
@@ -205,6 +206,20 @@ pub struct InviteRecord {
     pub temporary: bool,
     pub uses: u32,
     pub created_at: Timestamp,
+}
+
+/// A webhook. Incoming webhooks carry their secret `token` (shown to managers, as Discord does).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    pub id: Id<WebhookMarker>,
+    pub kind: WebhookType,
+    pub guild_id: Option<Id<GuildMarker>>,
+    pub channel_id: Id<ChannelMarker>,
+    pub creator_id: Option<Id<UserMarker>>,
+    pub name: String,
+    pub avatar: Option<String>,
+    pub token: Option<String>,
+    pub application_id: Option<Id<ApplicationMarker>>,
 }
 
 /// A ban.

@@ -81,3 +81,14 @@ pub async fn applications(store: &dyn Store) {
     store.update_application(&changed).await.unwrap();
     assert_eq!(store.application(app.id).await.unwrap().unwrap().flags, ApplicationFlags::empty());
 }
+
+pub async fn users_by_username(store: &dyn Store) {
+    let name = format!("Name{}", id::<UserMarker>());
+    let first = user(store, &name).await;
+    let second = user(store, &name.to_lowercase()).await;
+    user(store, "someone-else").await;
+    let found: Vec<_> =
+        store.users_by_username(&name.to_uppercase()).await.unwrap().iter().map(|u| u.user.id).collect();
+    assert_eq!(found, vec![first, second]);
+    assert!(store.users_by_username("nobody-has-this-name").await.unwrap().is_empty());
+}

@@ -59,6 +59,8 @@ macro_rules! conformance_tests {
             pins,
             invites,
             bans,
+            webhooks,
+            users_by_username,
             concurrent_writes_all_land
         );
     };

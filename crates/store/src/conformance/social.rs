@@ -122,6 +122,45 @@ pub async fn bans(store: &dyn Store) {
     assert_eq!(store.ban(gid, banned[0]).await.unwrap(), None);
 }
 
+pub async fn webhooks(store: &dyn Store) {
+    let (gid, owner) = guild_with_owner(store).await;
+    let a = text_channel(gid, "a", 0);
+    let b = text_channel(gid, "b", 1);
+    store.create_channel(&a).await.unwrap();
+    store.create_channel(&b).await.unwrap();
+    let hook = |channel: Id<ChannelMarker>, name: &str| WebhookRecord {
+        id: id(),
+        kind: guildhall_model::webhook::WebhookType::Incoming,
+        guild_id: Some(gid),
+        channel_id: channel,
+        creator_id: Some(owner),
+        name: name.to_owned(),
+        avatar: None,
+        token: Some(format!("tok-{name}")),
+        application_id: None,
+    };
+    let (h1, h2, h3) = (hook(a.id, "one"), hook(a.id, "two"), hook(b.id, "three"));
+    for h in [&h1, &h2, &h3] {
+        store.create_webhook(h).await.unwrap();
+    }
+    assert!(matches!(store.create_webhook(&h1).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.webhook(h1.id).await.unwrap().as_ref(), Some(&h1));
+    assert_eq!(store.channel_webhooks(a.id).await.unwrap(), vec![h1.clone(), h2.clone()]);
+    assert_eq!(store.guild_webhooks(gid).await.unwrap().len(), 3);
+    let mut moved = h2.clone();
+    moved.channel_id = b.id;
+    moved.name = "moved".into();
+    store.update_webhook(&moved).await.unwrap();
+    assert_eq!(store.channel_webhooks(b.id).await.unwrap(), vec![moved.clone(), h3.clone()]);
+    assert!(store.delete_webhook(h1.id).await.unwrap());
+    assert!(!store.delete_webhook(h1.id).await.unwrap());
+    assert!(matches!(store.update_webhook(&h1).await, Err(StoreError::NotFound(_))));
+    // Deleting the channel takes its webhooks with it.
+    store.delete_channel(b.id).await.unwrap();
+    assert_eq!(store.webhook(h3.id).await.unwrap(), None);
+    assert!(store.guild_webhooks(gid).await.unwrap().is_empty());
+}
+
 pub async fn concurrent_writes_all_land(store: &dyn Store) {
     let (gid, owner) = guild_with_owner(store).await;
     let ch = text_channel(gid, "busy", 0);

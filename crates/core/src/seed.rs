@@ -6,9 +6,9 @@
 //! intent. This is a bootstrap path that writes through the store directly; user-facing
 //! creation goes through core's operations.
 
-use guildhall_core::defaults::guild_channel;
-use guildhall_core::limits::{self, FormError};
-use guildhall_core::token::{self, TokenSecret};
+use crate::defaults::guild_channel;
+use crate::limits::{self, FormError};
+use crate::token::{self, TokenSecret};
 use guildhall_model::channel::ChannelType;
 use guildhall_model::flags::{ApplicationFlags, Permissions, UserFlags};
 use guildhall_model::guild::{Guild, Role};

@@ -1,0 +1,4 @@
+//! Operations on reactions (protocol.md §3.4).
+
+#[allow(unused_imports)]
+use super::{Actor, Core};

@@ -1,0 +1,46 @@
+//! The current application and the gateway discovery routes (protocol.md §1.8).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use guildhall_core::Code;
+use guildhall_model::gateway::{GatewayBot, SessionStartLimit};
+use guildhall_model::user::Application;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/applications/@me", get(current_application))
+        .route("/oauth2/applications/@me", get(current_application))
+        .route("/gateway", get(gateway))
+        .route("/gateway/bot", get(gateway_bot))
+}
+
+async fn current_application(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Application>> {
+    Ok(Json(state.core.current_application(&actor).await?))
+}
+
+/// No authentication, as on Discord.
+async fn gateway(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "url": state.config.gateway_url }))
+}
+
+/// One shard is always enough here; identify concurrency is not limited beyond 1 per 5 s.
+async fn gateway_bot(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<GatewayBot>> {
+    if !actor.is_bot() {
+        return Err(ApiError::from(Code::OnlyBots));
+    }
+    Ok(Json(GatewayBot {
+        url: state.config.gateway_url.clone(),
+        shards: 1,
+        session_start_limit: SessionStartLimit {
+            total: 1000,
+            remaining: 1000,
+            reset_after: 86_400_000,
+            max_concurrency: 1,
+        },
+    }))
+}

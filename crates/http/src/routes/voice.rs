@@ -1,0 +1,39 @@
+//! Voice regions: one region, the local voice server.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use guildhall_model::Id;
+use guildhall_model::id::marker::GuildMarker;
+use guildhall_model::webhook::VoiceRegion;
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Auth, Path};
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route("/voice/regions", get(regions)).route("/guilds/{guild_id}/regions", get(guild_regions))
+}
+
+fn local_regions() -> Vec<VoiceRegion> {
+    vec![VoiceRegion {
+        id: "local".to_owned(),
+        name: "Local".to_owned(),
+        optimal: true,
+        deprecated: false,
+        custom: true,
+    }]
+}
+
+async fn regions(Auth(_actor): Auth) -> Json<Vec<VoiceRegion>> {
+    Json(local_regions())
+}
+
+async fn guild_regions(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(guild_id): Path<Id<GuildMarker>>,
+) -> ApiResult<Json<Vec<VoiceRegion>>> {
+    state.core.guild_access(&actor, guild_id).await?;
+    Ok(Json(local_regions()))
+}

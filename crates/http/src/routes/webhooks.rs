@@ -1,0 +1,9 @@
+//! `webhooks` routes (protocol.md §3.4).
+
+use axum::Router;
+
+use crate::AppState;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+}
