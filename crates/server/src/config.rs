@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use guildhall_http::{Limit, RateLimitConfig};
 use serde::Deserialize;
 
 /// Everything `guildhall serve` needs to start.
@@ -21,6 +22,65 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How hard the embedded store pushes commits to disk.
     pub durability: Durability,
+    /// REST rate limits (TOML table `[rate_limits]`; `GUILDHALL_RATE_LIMITS=off` disables them).
+    pub rate_limits: RateLimitConfig,
+}
+
+/// One limit in the config file: `{ limit = 5, window_ms = 5000 }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSetting {
+    /// Requests per window.
+    pub limit: u32,
+    /// Window length in milliseconds.
+    pub window_ms: u64,
+}
+
+impl From<LimitSetting> for Limit {
+    fn from(s: LimitSetting) -> Self {
+        Limit::per_ms(s.limit.max(1), s.window_ms.max(1))
+    }
+}
+
+/// The `[rate_limits]` table; absent keys keep the defaults (close to Discord's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitOverrides {
+    /// `false` turns every limit off.
+    pub enabled: Option<bool>,
+    /// Per token (per address without one), all routes together. Default 50 per second.
+    pub global: Option<LimitSetting>,
+    /// Message create and webhook execute, per channel. Default 5 per 5 s.
+    pub message_create: Option<LimitSetting>,
+    /// Own reaction add/remove. Default 1 per 250 ms.
+    pub reactions: Option<LimitSetting>,
+    /// Bulk delete. Default 1 per second.
+    pub bulk_delete: Option<LimitSetting>,
+    /// Login/registration. Default 5 per minute.
+    pub auth: Option<LimitSetting>,
+    /// Every other route, per top-level resource. Default 50 per 10 s.
+    pub default: Option<LimitSetting>,
+}
+
+impl RateLimitOverrides {
+    fn apply(self, config: &mut RateLimitConfig) {
+        if let Some(v) = self.enabled {
+            config.enabled = v;
+        }
+        let pairs = [
+            (self.global, &mut config.global),
+            (self.message_create, &mut config.message_create),
+            (self.reactions, &mut config.reactions),
+            (self.bulk_delete, &mut config.bulk_delete),
+            (self.auth, &mut config.auth),
+            (self.default, &mut config.default),
+        ];
+        for (setting, slot) in pairs {
+            if let Some(setting) = setting {
+                *slot = setting.into();
+            }
+        }
+    }
 }
 
 /// Commit durability of the embedded store.
@@ -74,6 +134,7 @@ impl Default for Config {
             log: "info".to_owned(),
             log_format: LogFormat::Text,
             durability: Durability::Normal,
+            rate_limits: RateLimitConfig::default(),
         }
     }
 }
@@ -92,6 +153,8 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
     /// Store commit durability.
     pub durability: Option<Durability>,
+    /// Rate limits.
+    pub rate_limits: Option<RateLimitOverrides>,
 }
 
 /// A configuration source could not be read.
@@ -136,6 +199,8 @@ pub const ENV_LOG: &str = "GUILDHALL_LOG";
 pub const ENV_LOG_FORMAT: &str = "GUILDHALL_LOG_FORMAT";
 /// See [`ENV_LISTEN`].
 pub const ENV_DURABILITY: &str = "GUILDHALL_DURABILITY";
+/// See [`ENV_LISTEN`]: `on` or `off`.
+pub const ENV_RATE_LIMITS: &str = "GUILDHALL_RATE_LIMITS";
 /// Path of the config file.
 pub const ENV_CONFIG: &str = "GUILDHALL_CONFIG";
 
@@ -159,6 +224,14 @@ impl Overrides {
             log: env.get(ENV_LOG).cloned(),
             log_format: env.get(ENV_LOG_FORMAT).map(|v| v.parse()).transpose()?,
             durability: env.get(ENV_DURABILITY).map(|v| v.parse()).transpose()?,
+            rate_limits: env
+                .get(ENV_RATE_LIMITS)
+                .map(|v| match v.to_ascii_lowercase().as_str() {
+                    "on" | "true" | "1" => Ok(RateLimitOverrides { enabled: Some(true), ..Default::default() }),
+                    "off" | "false" | "0" => Ok(RateLimitOverrides { enabled: Some(false), ..Default::default() }),
+                    _ => Err(ConfigError::Invalid { key: ENV_RATE_LIMITS, value: v.clone() }),
+                })
+                .transpose()?,
         })
     }
 }
@@ -181,6 +254,9 @@ impl Config {
         }
         if let Some(v) = overrides.durability {
             self.durability = v;
+        }
+        if let Some(v) = overrides.rate_limits {
+            v.apply(&mut self.rate_limits);
         }
         self
     }
@@ -256,6 +332,21 @@ mod tests {
         assert_eq!("Full".parse::<Durability>().unwrap(), Durability::Full);
         assert!(matches!("xml".parse::<LogFormat>(), Err(ConfigError::Invalid { key: "log_format", .. })));
         assert!(matches!("fast".parse::<Durability>(), Err(ConfigError::Invalid { key: "durability", .. })));
+    }
+
+    #[test]
+    fn rate_limits_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        std::fs::write(&path, "[rate_limits]\nmessage_create = { limit = 10, window_ms = 1000 }\n").unwrap();
+        let config = Config::load(Some(&path), &env(&[]), Overrides::default()).unwrap();
+        assert_eq!(config.rate_limits.message_create, Limit::per_ms(10, 1000));
+        assert_eq!(config.rate_limits.global, RateLimitConfig::default().global);
+        assert!(config.rate_limits.enabled);
+        let config = Config::load(Some(&path), &env(&[(ENV_RATE_LIMITS, "off")]), Overrides::default()).unwrap();
+        assert!(!config.rate_limits.enabled);
+        assert_eq!(config.rate_limits.message_create, Limit::per_ms(10, 1000));
+        assert!(Config::load(None, &env(&[(ENV_RATE_LIMITS, "maybe")]), Overrides::default()).is_err());
     }
 
     #[test]

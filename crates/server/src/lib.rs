@@ -15,7 +15,7 @@ use axum::routing::get;
 use guildhall_bus::{Bus, LocalBus};
 use guildhall_core::Core;
 use guildhall_core::token::TokenSecret;
-use guildhall_http::{AppState, HttpConfig};
+use guildhall_http::{AppState, HttpConfig, RateLimitConfig};
 use guildhall_model::{SnowflakeGenerator, Timestamp};
 use guildhall_store::Store;
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
@@ -38,6 +38,8 @@ pub struct Services {
     pub secret: TokenSecret,
     /// The domain service every transport calls.
     pub core: Core,
+    /// REST rate limits.
+    pub rate_limits: RateLimitConfig,
 }
 
 impl std::fmt::Debug for Services {
@@ -107,12 +109,12 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     let ids = Arc::new(SnowflakeGenerator::new(0, role.snowflake_process()));
     let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
     let core = Core::new(store.clone(), bus, ids.clone(), secret.clone(), Arc::new(now));
-    Ok(Services { store, ids, secret, core })
+    Ok(Services { store, ids, secret, core, rate_limits: config.rate_limits.clone() })
 }
 
 /// The HTTP routes: the REST API and `/healthz`. `gateway_url` is what `GET /gateway` reports.
 pub fn router(services: Services, gateway_url: String) -> Router {
-    let config = HttpConfig { gateway_url, ..HttpConfig::default() };
+    let config = HttpConfig { gateway_url, rate_limits: services.rate_limits.clone(), ..HttpConfig::default() };
     guildhall_http::router(AppState::new(services.core, config)).route("/healthz", get(healthz))
 }
 

@@ -74,6 +74,7 @@ impl Common {
             log: self.log.clone(),
             log_format,
             durability,
+            rate_limits: None,
         };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)

@@ -176,6 +176,21 @@ fn binary_seed_prints_json_and_a_server_on_the_same_data_serves_it() {
         Server::spawn(Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data.path()));
     let addr = server.wait_for_listen();
     assert_eq!(reqwest::blocking::get(format!("http://{addr}/healthz")).unwrap().status(), 200);
+    // The seeded bot's token works against the REST API of the real binary, with Discord's
+    // exact content type (discord.py compares it with `==`).
+    let client = reqwest::blocking::Client::new();
+    let me = client
+        .get(format!("http://{addr}/api/v10/users/@me"))
+        .header("authorization", format!("Bot {token}"))
+        .send()
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    assert_eq!(me.headers()["content-type"], "application/json");
+    let me: serde_json::Value = me.json().unwrap();
+    assert_eq!(me["id"], json["bots"][0]["id"]);
+    let gateway: serde_json::Value =
+        client.get(format!("http://{addr}/api/v10/gateway")).send().unwrap().json().unwrap();
+    assert_eq!(gateway["url"], format!("ws://{addr}"));
     assert!(server.terminate(Duration::from_secs(10)).success());
 }
 
