@@ -116,6 +116,8 @@ codes! {
     InvalidGuild = 50055, BadRequest, "Invalid Guild";
     InvalidJson = 50109, BadRequest, "The request body contains invalid JSON.";
     ReplyWithoutHistory = 160002, Forbidden, "Cannot reply without permission to read message history";
+    /// `POST /guilds/{id}/bulk-ban` banned nobody.
+    BulkBanFailed = 500000, BadRequest, "Failed to ban users";
 }
 
 /// A failed operation, as Discord reports it.
