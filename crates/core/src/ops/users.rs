@@ -59,7 +59,7 @@ pub struct CreateDm {
 
 /// An image field given as a data URI (`data:image/png;base64,...`) becomes a 32-hex-digit hash,
 /// the shape clients expect. The image itself is not served yet (no CDN).
-fn image_hash(path: &'static str, data_uri: &str) -> Result<String, FormError> {
+pub(crate) fn image_hash(path: &'static str, data_uri: &str) -> Result<String, FormError> {
     let valid =
         ["data:image/png;base64,", "data:image/jpeg;base64,", "data:image/gif;base64,", "data:image/webp;base64,"]
             .iter()

@@ -1,4 +1,0 @@
-//! Operations on channels (protocol.md §3.4).
-
-#[allow(unused_imports)]
-use super::{Actor, Core};
