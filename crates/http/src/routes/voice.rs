@@ -16,13 +16,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 fn local_regions() -> Vec<VoiceRegion> {
-    vec![VoiceRegion {
-        id: "local".to_owned(),
-        name: "Local".to_owned(),
-        optimal: true,
-        deprecated: false,
-        custom: true,
-    }]
+    guildhall_core::ops::channels::voice_regions()
 }
 
 async fn regions(Auth(_actor): Auth) -> Json<Vec<VoiceRegion>> {

@@ -17,6 +17,20 @@ use crate::limits::{self, FormError, FormErrors, PathSegment};
 /// The voice regions `rtc_region` may name: the local voice server (`GET /voice/regions`).
 pub const VOICE_REGIONS: [&str; 1] = ["local"];
 
+/// `GET /voice/regions`: the regions of [`VOICE_REGIONS`].
+pub fn voice_regions() -> Vec<guildhall_model::webhook::VoiceRegion> {
+    VOICE_REGIONS
+        .iter()
+        .map(|id| guildhall_model::webhook::VoiceRegion {
+            id: (*id).to_owned(),
+            name: "Local".to_owned(),
+            optimal: true,
+            deprecated: false,
+            custom: true,
+        })
+        .collect()
+}
+
 /// The values `default_auto_archive_duration` may take, in minutes.
 pub const AUTO_ARCHIVE_DURATIONS: [u32; 4] = [60, 1440, 4320, 10080];
 
