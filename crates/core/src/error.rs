@@ -109,6 +109,7 @@ codes! {
     InvalidInviteCode = 50020, BadRequest, "Invite code was either invalid or taken";
     SystemMessage = 50021, BadRequest, "Cannot execute action on a system message";
     WrongChannelType = 50024, BadRequest, "Cannot execute action on this channel type";
+    InvalidWebhookToken = 50027, Unauthorized, "Invalid Webhook Token";
     InvalidRole = 50028, BadRequest, "Invalid Role";
     MessageTooOld = 50034, BadRequest, "A message provided was too old to bulk delete";
     InvalidFormBody = 50035, BadRequest, "Invalid Form Body";

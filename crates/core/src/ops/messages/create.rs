@@ -1,0 +1,309 @@
+//! Posting a message (protocol.md §3.5): validation shared with webhook execution, then the
+//! channel rules (SEND_MESSAGES, timeouts, slowmode, replies, `enforce_nonce`), then one insert
+//! and MESSAGE_CREATE.
+
+use guildhall_model::channel::Channel;
+use guildhall_model::flags::{MessageFlags, Permissions};
+use guildhall_model::id::marker::{ChannelMarker, UserMarker};
+use guildhall_model::message::{
+    AllowedMentions, Embed, Message, MessageReference, MessageReferenceType, MessageType, Nonce,
+};
+use guildhall_model::{Id, Timestamp, snowflake};
+use guildhall_store::{MessageAnchor, MessageRecord};
+use serde::Deserialize;
+
+use super::RenderOptions;
+use super::mentions::{self, Author, DefaultParse, Policy};
+use crate::limits::{self, FormError, FormErrors, PathSegment};
+use crate::ops::{Actor, ChannelAccess, Code, Core, Error, Result};
+
+/// `POST /channels/{id}/messages`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CreateMessage {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub nonce: Option<Nonce>,
+    #[serde(default)]
+    pub tts: Option<bool>,
+    #[serde(default)]
+    pub embeds: Option<Vec<Embed>>,
+    #[serde(default)]
+    pub allowed_mentions: Option<AllowedMentions>,
+    #[serde(default)]
+    pub message_reference: Option<MessageReference>,
+    /// Accepted so that messages carrying only components are not "empty"; not stored yet.
+    #[serde(default)]
+    pub components: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub flags: Option<MessageFlags>,
+    #[serde(default)]
+    pub enforce_nonce: Option<bool>,
+}
+
+/// The flags a message may be created with (protocol.md §3.5; voice messages and components
+/// v2 need attachments and components, which are not supported).
+pub(crate) const CREATE_FLAGS: MessageFlags = MessageFlags::SUPPRESS_EMBEDS.union(MessageFlags::SUPPRESS_NOTIFICATIONS);
+
+/// How long `enforce_nonce` remembers a nonce ("the past few minutes").
+const NONCE_WINDOW_MS: i64 = 5 * 60 * 1000;
+
+/// Checks the fields every kind of author sends: `content` length, `embeds`, `nonce`,
+/// `flags` and `allowed_mentions`.
+pub(crate) fn validate_body(
+    errors: &mut FormErrors,
+    content: Option<&str>,
+    embeds: Option<&[Embed]>,
+    flags: Option<MessageFlags>,
+    allowed_mentions: Option<&AllowedMentions>,
+) {
+    if let Some(content) = content {
+        errors.check(limits::validate_message_content(content));
+    }
+    if let Some(embeds) = embeds {
+        errors.extend(limits::validate_embeds(embeds));
+    }
+    if let Some(flags) = flags
+        && !CREATE_FLAGS.contains(flags)
+    {
+        errors.push(FormError::new(
+            vec![PathSegment::field("flags")],
+            "BASE_TYPE_INVALID",
+            "Only SUPPRESS_EMBEDS and SUPPRESS_NOTIFICATIONS can be set.",
+        ));
+    }
+    if let Some(allowed) = allowed_mentions {
+        mentions::validate_allowed_mentions(allowed, errors);
+    }
+}
+
+/// Embeds as Discord keeps them: always `rich`, without the parts only Discord may fill in
+/// (provider, video, image sizes and proxy URLs).
+pub(crate) fn sanitize_embeds(embeds: Vec<Embed>) -> Vec<Embed> {
+    embeds
+        .into_iter()
+        .map(|mut e| {
+            e.kind = Some("rich".to_owned());
+            e.provider = None;
+            e.video = None;
+            for media in [&mut e.image, &mut e.thumbnail].into_iter().flatten() {
+                media.proxy_url = None;
+                media.height = None;
+                media.width = None;
+            }
+            if let Some(footer) = &mut e.footer {
+                footer.proxy_icon_url = None;
+            }
+            if let Some(author) = &mut e.author {
+                author.proxy_icon_url = None;
+            }
+            e
+        })
+        .collect()
+}
+
+/// Nothing to show: blank content and no embeds (50006).
+pub(crate) fn is_empty(content: &str, embeds: &[Embed]) -> bool {
+    content.trim().is_empty() && embeds.is_empty()
+}
+
+/// Message types that are system notices rather than something a user wrote.
+pub(crate) fn is_system(kind: MessageType) -> bool {
+    !matches!(
+        kind,
+        MessageType::Default | MessageType::Reply | MessageType::ChatInputCommand | MessageType::ContextMenuCommand
+    )
+}
+
+/// The id just below every message created at or after `at`, for paging forward in time.
+fn id_before(at: Timestamp) -> Id<guildhall_model::id::marker::MessageMarker> {
+    let ms = u64::try_from(at.as_millis()).unwrap_or(0);
+    let raw = snowflake::sentinel_for_time(ms).saturating_sub(1);
+    Id::new_checked(raw).unwrap_or_else(|| Id::from_nonzero(std::num::NonZeroU64::MIN))
+}
+
+/// A resolved reply.
+struct Reply {
+    reference: MessageReference,
+    /// The replied-to author, unless it was a webhook.
+    author: Option<Id<UserMarker>>,
+}
+
+impl Core {
+    /// `POST /channels/{id}/messages` ⇒ the message, MESSAGE_CREATE.
+    pub async fn create_message(
+        &self,
+        actor: &Actor,
+        channel_id: Id<ChannelMarker>,
+        request: CreateMessage,
+    ) -> Result<Message> {
+        let mut errors = FormErrors::new();
+        validate_body(
+            &mut errors,
+            request.content.as_deref(),
+            request.embeds.as_deref(),
+            request.flags,
+            request.allowed_mentions.as_ref(),
+        );
+        if let Some(nonce) = &request.nonce {
+            errors.check(limits::validate_nonce(nonce));
+        }
+        if let Some(reference) = &request.message_reference {
+            let at = |field| vec![PathSegment::field("message_reference"), PathSegment::field(field)];
+            if reference.kind.is_some_and(|k| k != MessageReferenceType::Default) {
+                errors.push(FormError::new(at("type"), "BASE_TYPE_CHOICES", "Only replies (type 0) are supported."));
+            }
+            if reference.message_id.is_none() {
+                errors.push(FormError::required(&at("message_id")));
+            }
+        }
+        errors.into_result()?;
+
+        let access = self.message_channel(actor, channel_id).await?;
+        if !access.channel.kind.is_text_capable() {
+            return Err(Error::code(Code::NonTextChannel));
+        }
+        access.require(Permissions::SEND_MESSAGES)?;
+        let content = request.content.unwrap_or_default();
+        let embeds = sanitize_embeds(request.embeds.unwrap_or_default());
+        let has_components = request.components.as_ref().is_some_and(|c| !c.is_empty());
+        if is_empty(&content, &embeds) && !has_components {
+            return Err(Error::code(Code::EmptyMessage));
+        }
+        let reply = match &request.message_reference {
+            Some(reference) => self.reply(&access, reference).await?,
+            None => None,
+        };
+        self.check_slowmode(actor, &access).await?;
+        if request.enforce_nonce == Some(true)
+            && let Some(nonce) = &request.nonce
+            && let Some(earlier) = self.earlier_with_nonce(actor, channel_id, nonce).await?
+        {
+            let options = RenderOptions { viewer: Some(actor.id()), nonce: true, channel_type: None };
+            return self.render_message(&earlier, options).await;
+        }
+
+        let policy = Policy::new(request.allowed_mentions.as_ref(), DefaultParse::All);
+        let author = Author {
+            guild_id: access.guild_id(),
+            roles: access.guild.as_ref().map_or(&[], |g| g.roles.as_slice()),
+            can_mention_everyone: access.permissions.contains(Permissions::MENTION_EVERYONE),
+        };
+        let mentioned = self.resolve_mentions(&content, &policy, author, reply.as_ref().and_then(|r| r.author)).await?;
+        let mut record = MessageRecord::new(self.next_id(), channel_id, access.guild_id(), actor.id(), content);
+        record.embeds = embeds;
+        // Without SEND_TTS_MESSAGES Discord quietly sends a normal message.
+        record.tts = request.tts == Some(true) && access.permissions.contains(Permissions::SEND_TTS_MESSAGES);
+        record.nonce = request.nonce;
+        record.flags = request.flags.unwrap_or_default();
+        record.mention_user_ids = mentioned.users;
+        record.mention_role_ids = mentioned.roles;
+        record.mention_everyone = mentioned.everyone;
+        if let Some(reply) = reply {
+            record.kind = MessageType::Reply;
+            record.message_reference = Some(reply.reference);
+        }
+        self.insert_message(&access.channel, &record).await
+    }
+
+    /// Stores a new message and publishes MESSAGE_CREATE; returns it as the create response
+    /// shows it (with the nonce).
+    pub(crate) async fn insert_message(&self, channel: &Channel, record: &MessageRecord) -> Result<Message> {
+        self.store().create_message(record).await?;
+        self.publish_message(channel, record, "MESSAGE_CREATE").await
+    }
+
+    /// The reply a `message_reference` asks for: READ_MESSAGE_HISTORY (160002), a message of
+    /// this channel that is not a system notice. A missing one is an error unless
+    /// `fail_if_not_exists` is false, which sends a plain message instead.
+    async fn reply(&self, access: &ChannelAccess, reference: &MessageReference) -> Result<Option<Reply>> {
+        if !access.permissions.contains(Permissions::READ_MESSAGE_HISTORY) {
+            return Err(Error::code(Code::ReplyWithoutHistory));
+        }
+        let channel_id = access.channel.id;
+        let here = reference.channel_id.is_none_or(|c| c == channel_id)
+            && reference.guild_id.is_none_or(|g| Some(g) == access.guild_id());
+        let target = match (here, reference.message_id) {
+            (true, Some(id)) => self.store().message(channel_id, id).await?,
+            _ => None,
+        };
+        let Some(target) = target else {
+            if reference.fail_if_not_exists == Some(false) {
+                return Ok(None);
+            }
+            return Err(Error::field(FormError::new(
+                vec![PathSegment::field("message_reference")],
+                "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                "Unknown message",
+            )));
+        };
+        if is_system(target.kind) {
+            return Err(Error::field(FormError::new(
+                vec![PathSegment::field("message_reference")],
+                "REPLIES_CANNOT_REFERENCE_SYSTEM_MESSAGE",
+                "Cannot reply to a system message",
+            )));
+        }
+        Ok(Some(Reply {
+            reference: MessageReference {
+                kind: Some(MessageReferenceType::Default),
+                message_id: Some(target.id),
+                channel_id: Some(channel_id),
+                guild_id: access.guild_id(),
+                fail_if_not_exists: None,
+            },
+            author: target.webhook_id.is_none().then_some(target.author_id),
+        }))
+    }
+
+    /// Slowmode (`rate_limit_per_user`): one message per window per member, 20016 otherwise.
+    /// Bots and members with MANAGE_MESSAGES, MANAGE_CHANNELS or BYPASS_SLOWMODE are exempt.
+    async fn check_slowmode(&self, actor: &Actor, access: &ChannelAccess) -> Result<()> {
+        let seconds = access.channel.rate_limit_per_user.unwrap_or(0);
+        let exempt = Permissions::MANAGE_MESSAGES | Permissions::MANAGE_CHANNELS | Permissions::BYPASS_SLOWMODE;
+        if seconds == 0 || access.guild.is_none() || actor.is_bot() || access.permissions.intersects(exempt) {
+            return Ok(());
+        }
+        let since = Timestamp::from_millis(self.now().as_millis() - i64::from(seconds) * 1000);
+        let mine = self.newest_since(access.channel.id, since, |m| m.author_id == actor.id()).await?;
+        if mine.is_some() { Err(Error::code(Code::SlowmodeRateLimited)) } else { Ok(()) }
+    }
+
+    /// The actor's message with `nonce` from the last few minutes (`enforce_nonce`).
+    async fn earlier_with_nonce(
+        &self,
+        actor: &Actor,
+        channel_id: Id<ChannelMarker>,
+        nonce: &Nonce,
+    ) -> Result<Option<MessageRecord>> {
+        let since = Timestamp::from_millis(self.now().as_millis() - NONCE_WINDOW_MS);
+        self.newest_since(channel_id, since, |m| {
+            m.author_id == actor.id() && m.webhook_id.is_none() && m.nonce.as_ref() == Some(nonce)
+        })
+        .await
+    }
+
+    /// The newest live message of the channel created at or after `since` that `keep` accepts.
+    /// Pages forward from `since`, so the work is bounded by the traffic inside the window.
+    async fn newest_since(
+        &self,
+        channel_id: Id<ChannelMarker>,
+        since: Timestamp,
+        keep: impl Fn(&MessageRecord) -> bool,
+    ) -> Result<Option<MessageRecord>> {
+        const PAGE: u32 = 100;
+        let mut cursor = id_before(since);
+        let mut found = None;
+        loop {
+            // Each page is newest first and later pages are newer, so the last hit wins.
+            let page = self.store().messages(channel_id, MessageAnchor::After(cursor), PAGE).await?;
+            if let Some(hit) = page.iter().find(|m| keep(m)) {
+                found = Some(hit.clone());
+            }
+            match page.first() {
+                Some(newest) if page.len() == PAGE as usize => cursor = newest.id,
+                _ => return Ok(found),
+            }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Editing and deleting messages (protocol.md §3.4): the author edits what it wrote; moderators
+//! with MANAGE_MESSAGES may only suppress embeds, delete, and bulk-delete recent messages.
+
+use guildhall_model::flags::{MessageFlags, Permissions};
+use guildhall_model::id::marker::{ChannelMarker, MessageMarker};
+use guildhall_model::message::{AllowedMentions, Embed, Message, MessageType};
+use guildhall_model::{Id, Nullable};
+use serde::Deserialize;
+
+use super::create::{is_empty, is_system, sanitize_embeds};
+use super::mentions::{self, Author, DefaultParse, Policy};
+use super::{Family, RenderOptions, channel_event};
+use crate::limits::{self, FormError, FormErrors, PathSegment};
+use crate::ops::{Actor, Code, Core, Error, Result};
+
+/// `PATCH /channels/{id}/messages/{id}`: every field optional; `null` clears.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct EditMessage {
+    #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
+    pub content: Option<Nullable<String>>,
+    #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
+    pub embeds: Option<Nullable<Vec<Embed>>>,
+    #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
+    pub flags: Option<Nullable<MessageFlags>>,
+    #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
+    pub allowed_mentions: Option<Nullable<AllowedMentions>>,
+    /// Accepted (libraries send `[]`), not stored.
+    #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
+    pub components: Option<Nullable<Vec<serde_json::Value>>>,
+    /// Accepted (libraries send `[]`), not stored: there are no uploads yet.
+    #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
+    pub attachments: Option<Nullable<Vec<serde_json::Value>>>,
+}
+
+/// `POST /channels/{id}/messages/bulk-delete`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct BulkDelete {
+    pub messages: Option<Vec<Id<MessageMarker>>>,
+}
+
+impl Core {
+    /// `PATCH /channels/{id}/messages/{id}` ⇒ the message, MESSAGE_UPDATE. The author may
+    /// change content, embeds, SUPPRESS_EMBEDS and the mentions' policy (mentions are
+    /// recomputed and `edited_timestamp` set when content or embeds change); anyone else needs
+    /// MANAGE_MESSAGES and may only toggle SUPPRESS_EMBEDS (50005 otherwise).
+    pub async fn edit_message(
+        &self,
+        actor: &Actor,
+        channel_id: Id<ChannelMarker>,
+        message_id: Id<MessageMarker>,
+        request: EditMessage,
+    ) -> Result<Message> {
+        let mut errors = FormErrors::new();
+        if let Some(Nullable::Value(content)) = &request.content {
+            errors.check(limits::validate_message_content(content));
+        }
+        if let Some(Nullable::Value(embeds)) = &request.embeds {
+            errors.extend(limits::validate_embeds(embeds));
+        }
+        if let Some(Nullable::Value(allowed)) = &request.allowed_mentions {
+            mentions::validate_allowed_mentions(allowed, &mut errors);
+        }
+        errors.into_result()?;
+
+        let access = self.message_channel(actor, channel_id).await?;
+        let mut record = self.load_message(channel_id, message_id).await?;
+        if is_system(record.kind) {
+            return Err(Error::code(Code::SystemMessage));
+        }
+        let wanted = request.flags.map(|f| f.into_option().unwrap_or_default());
+        let own = record.webhook_id.is_none() && record.author_id == actor.id();
+        if !own {
+            let moderator = access.permissions.contains(Permissions::MANAGE_MESSAGES);
+            if !moderator || request.content.is_some() || request.embeds.is_some() {
+                return Err(Error::code(Code::CannotEditOthersMessage));
+            }
+            if let Some(wanted) = wanted {
+                record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
+            }
+        } else {
+            if let Some(wanted) = wanted {
+                // Only SUPPRESS_EMBEDS can be toggled; IS_COMPONENTS_V2 can be set, never
+                // cleared; other bits are the server's and libraries echo them back as they were.
+                record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
+                record.flags |= wanted & MessageFlags::IS_COMPONENTS_V2;
+            }
+            let content_changed = request.content.is_some();
+            let edited = content_changed || request.embeds.is_some();
+            if let Some(content) = request.content {
+                record.content = content.into_option().unwrap_or_default();
+            }
+            if let Some(embeds) = request.embeds {
+                record.embeds = sanitize_embeds(embeds.into_option().unwrap_or_default());
+            }
+            if edited {
+                record.edited_timestamp = Some(self.now());
+            }
+            if is_empty(&record.content, &record.embeds) {
+                return Err(Error::code(Code::EmptyMessage));
+            }
+            if content_changed || request.allowed_mentions.is_some() {
+                self.recompute_mentions(&access, &mut record, request.allowed_mentions.and_then(Nullable::into_option))
+                    .await?;
+            }
+        }
+        self.store().update_message(&record).await?;
+        let message = self.publish_message(&access.channel, &record, "MESSAGE_UPDATE").await?;
+        if message.reactions.is_none() {
+            return Ok(message);
+        }
+        // Reactions' `me` is per viewer; the event rendered them for nobody.
+        self.render_message(&record, RenderOptions { viewer: Some(actor.id()), ..RenderOptions::default() }).await
+    }
+
+    /// Mentions of edited content. A reply keeps pinging the replied-to author if it did.
+    async fn recompute_mentions(
+        &self,
+        access: &crate::ops::ChannelAccess,
+        record: &mut guildhall_store::MessageRecord,
+        allowed: Option<AllowedMentions>,
+    ) -> Result<()> {
+        let policy = Policy::new(allowed.as_ref(), DefaultParse::All);
+        let author = Author {
+            guild_id: access.guild_id(),
+            roles: access.guild.as_ref().map_or(&[], |g| g.roles.as_slice()),
+            can_mention_everyone: access.permissions.contains(Permissions::MENTION_EVERYONE),
+        };
+        let mut resolved = self.resolve_mentions(&record.content, &policy, author, None).await?;
+        if record.kind == MessageType::Reply
+            && let Some(reference) = &record.message_reference
+            && let Some(target) = reference.message_id
+            && let Some(replied) =
+                self.store().message(reference.channel_id.unwrap_or(record.channel_id), target).await?
+            && record.mention_user_ids.contains(&replied.author_id)
+            && !resolved.users.contains(&replied.author_id)
+        {
+            resolved.users.push(replied.author_id);
+        }
+        record.mention_user_ids = resolved.users;
+        record.mention_role_ids = resolved.roles;
+        record.mention_everyone = resolved.everyone;
+        Ok(())
+    }
+
+    /// `DELETE /channels/{id}/messages/{id}` ⇒ 204, MESSAGE_DELETE. One's own message, or any
+    /// with MANAGE_MESSAGES; some system notices can never be deleted (50021).
+    pub async fn delete_message(
+        &self,
+        actor: &Actor,
+        channel_id: Id<ChannelMarker>,
+        message_id: Id<MessageMarker>,
+    ) -> Result<()> {
+        let access = self.message_channel(actor, channel_id).await?;
+        let record = self.load_message(channel_id, message_id).await?;
+        let own = record.webhook_id.is_none() && record.author_id == actor.id();
+        if !own {
+            access.require(Permissions::MANAGE_MESSAGES)?;
+        }
+        if record.kind.is_undeletable() {
+            return Err(Error::code(Code::SystemMessage));
+        }
+        if !self.store().delete_message(channel_id, message_id).await? {
+            return Err(Error::code(Code::UnknownMessage));
+        }
+        let mut data = serde_json::json!({ "id": message_id, "channel_id": channel_id });
+        if let (Some(guild_id), Some(map)) = (access.guild_id(), data.as_object_mut()) {
+            map.insert("guild_id".to_owned(), super::to_json(&guild_id)?);
+        }
+        self.publish(channel_event(&access.channel, Family::Messages, "MESSAGE_DELETE", data)).await;
+        Ok(())
+    }
+
+    /// `POST /channels/{id}/messages/bulk-delete` ⇒ 204, MESSAGE_DELETE_BULK with the ids that
+    /// were live. 2–100 ids (50016), no duplicates, none older than 14 days (50034); guild
+    /// channels only, MANAGE_MESSAGES.
+    pub async fn bulk_delete_messages(
+        &self,
+        actor: &Actor,
+        channel_id: Id<ChannelMarker>,
+        request: BulkDelete,
+    ) -> Result<()> {
+        let path = [PathSegment::field("messages")];
+        let ids = request.messages.ok_or_else(|| Error::field(FormError::required(&path)))?;
+        if !(limits::BULK_DELETE_MIN..=limits::BULK_DELETE_MAX).contains(&ids.len()) {
+            return Err(Error::code(Code::BulkDeleteCount));
+        }
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != ids.len() {
+            return Err(Error::field(FormError::new(
+                path.to_vec(),
+                "ARRAY_ITEM_VALUE_ALREADY_EXISTS",
+                "Message ids must be unique.",
+            )));
+        }
+        let access = self.message_channel(actor, channel_id).await?;
+        let guild_id = access.guild()?.guild_id();
+        access.require(Permissions::MANAGE_MESSAGES)?;
+        let now_ms = u64::try_from(self.now().as_millis()).unwrap_or(0);
+        let oldest_ms = now_ms.saturating_sub(limits::BULK_DELETE_MAX_AGE_SECS * 1000);
+        if ids.iter().any(|id| id.timestamp_ms() < oldest_ms) {
+            return Err(Error::code(Code::MessageTooOld));
+        }
+        let deleted = self.store().delete_messages(channel_id, &ids).await?;
+        if !deleted.is_empty() {
+            let data = serde_json::json!({ "ids": deleted, "channel_id": channel_id, "guild_id": guild_id });
+            self.publish(channel_event(&access.channel, Family::Messages, "MESSAGE_DELETE_BULK", data)).await;
+        }
+        Ok(())
+    }
+}

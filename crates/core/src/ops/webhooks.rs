@@ -1,4 +1,0 @@
-//! Operations on webhooks (protocol.md §3.4).
-
-#[allow(unused_imports)]
-use super::{Actor, Core};

@@ -1,0 +1,129 @@
+//! Executing a webhook (`POST /webhooks/{id}/{token}`, protocol.md §3.4): no authentication,
+//! the message's author is a fake user carrying the webhook's id and name (or the
+//! `username`/`avatar_url` overrides), and only user mentions ping unless `allowed_mentions`
+//! says otherwise.
+
+use guildhall_model::flags::MessageFlags;
+use guildhall_model::id::marker::{ChannelMarker, WebhookMarker};
+use guildhall_model::message::{AllowedMentions, Embed, Message};
+use guildhall_model::{Id, Nullable};
+use guildhall_store::MessageRecord;
+use serde::Deserialize;
+
+use super::{short_hash, validate_name};
+use crate::limits::{FormError, FormErrors, PathSegment};
+use crate::ops::messages::create::{is_empty, sanitize_embeds, validate_body};
+use crate::ops::messages::mentions::{Author, DefaultParse, Policy};
+use crate::ops::messages::render::webhook_user;
+use crate::ops::{Code, Core, Error, Result};
+
+/// `POST /webhooks/{id}/{token}` body.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ExecuteWebhook {
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+    #[serde(default)]
+    pub tts: Option<bool>,
+    #[serde(default)]
+    pub embeds: Option<Vec<Embed>>,
+    #[serde(default)]
+    pub allowed_mentions: Option<AllowedMentions>,
+    /// Accepted so that component-only messages are not "empty"; not stored yet.
+    #[serde(default)]
+    pub components: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub flags: Option<MessageFlags>,
+}
+
+/// `POST /webhooks/{id}/{token}` query: `wait` (Discord's booleans: `true/True/1`,
+/// `false/False/0`) and `thread_id` (post in a thread of the webhook's channel).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ExecuteQuery {
+    pub wait: Option<String>,
+    pub thread_id: Option<Id<ChannelMarker>>,
+}
+
+/// A query boolean as Discord reads them.
+fn query_bool(field: &'static str, value: Option<&str>) -> Result<bool, FormError> {
+    match value {
+        None | Some("false" | "False" | "0") => Ok(false),
+        Some("true" | "True" | "1") => Ok(true),
+        Some(_) => {
+            Err(FormError::new(vec![PathSegment::field(field)], "BASE_TYPE_BOOLEAN", "Must be either true or false."))
+        }
+    }
+}
+
+impl Core {
+    /// `POST /webhooks/{id}/{token}` ⇒ the message with `?wait=true`, else nothing (204);
+    /// MESSAGE_CREATE either way.
+    pub async fn execute_webhook(
+        &self,
+        id: Id<WebhookMarker>,
+        token: &str,
+        query: ExecuteQuery,
+        request: ExecuteWebhook,
+    ) -> Result<Option<Message>> {
+        let mut errors = FormErrors::new();
+        let wait = query_bool("wait", query.wait.as_deref()).unwrap_or_else(|e| {
+            errors.push(e);
+            false
+        });
+        validate_body(
+            &mut errors,
+            request.content.as_deref(),
+            request.embeds.as_deref(),
+            request.flags,
+            request.allowed_mentions.as_ref(),
+        );
+        if let Some(username) = &request.username {
+            errors.check(validate_name("username", username));
+        }
+        errors.into_result()?;
+
+        let webhook = self.token_webhook(id, token).await?;
+        let store = self.store();
+        let home = store.channel(webhook.channel_id).await?.ok_or_else(|| Error::code(Code::UnknownWebhook))?;
+        let channel = match query.thread_id {
+            None => home,
+            Some(thread_id) => store
+                .channel(thread_id)
+                .await?
+                .filter(|t| t.kind.is_thread() && t.parent_id == Some(Nullable::Value(home.id)))
+                .ok_or_else(|| Error::code(Code::UnknownChannel))?,
+        };
+        let content = request.content.unwrap_or_default();
+        let embeds = sanitize_embeds(request.embeds.unwrap_or_default());
+        if is_empty(&content, &embeds) && request.components.as_ref().is_none_or(Vec::is_empty) {
+            return Err(Error::code(Code::EmptyMessage));
+        }
+
+        let roles = match channel.guild_id {
+            Some(guild_id) => store.guild_roles(guild_id).await?,
+            None => Vec::new(),
+        };
+        let policy = Policy::new(request.allowed_mentions.as_ref(), DefaultParse::UsersOnly);
+        // A webhook speaks with the channel's full voice: what pings is up to allowed_mentions.
+        let author = Author { guild_id: channel.guild_id, roles: &roles, can_mention_everyone: true };
+        let mentioned = self.resolve_mentions(&content, &policy, author, None).await?;
+
+        let name = request.username.unwrap_or_else(|| webhook.name.clone());
+        let avatar = request.avatar_url.as_deref().map(short_hash).or_else(|| webhook.avatar.clone());
+        let mut record = MessageRecord::new(self.next_id(), channel.id, channel.guild_id, webhook.id.cast(), content);
+        record.embeds = embeds;
+        record.tts = request.tts == Some(true);
+        record.flags = request.flags.unwrap_or_default();
+        record.mention_user_ids = mentioned.users;
+        record.mention_role_ids = mentioned.roles;
+        record.mention_everyone = mentioned.everyone;
+        record.webhook_id = Some(webhook.id);
+        record.application_id = webhook.application_id;
+        record.webhook_author = Some(webhook_user(webhook.id, &name, avatar));
+        let message = self.insert_message(&channel, &record).await?;
+        Ok(wait.then_some(message))
+    }
+}
