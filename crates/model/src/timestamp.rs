@@ -56,8 +56,13 @@ impl Timestamp {
         Ok(Self { micros })
     }
 
+    /// The instant as a date, clamped to years 0000–9999: ids and arithmetic can produce any
+    /// i64, but a timestamp on the wire must always print (serializing must never fail).
     fn to_datetime(self) -> Option<OffsetDateTime> {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.micros) * 1000).ok()
+        const MIN_MICROS: i64 = -62_167_219_200_000_000; // 0000-01-01T00:00:00Z
+        const MAX_MICROS: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
+        let micros = self.micros.clamp(MIN_MICROS, MAX_MICROS);
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).ok()
     }
 }
 
@@ -102,6 +107,14 @@ mod tests {
         let t = Timestamp::from_millis(1_735_689_600_000);
         assert_eq!(t.to_string(), "2025-01-01T00:00:00.000000+00:00");
         assert_eq!(Timestamp::from_micros(1_735_689_600_123_456).to_string(), "2025-01-01T00:00:00.123456+00:00");
+    }
+
+    #[test]
+    fn extreme_values_still_print() {
+        for micros in [i64::MIN, i64::MAX, -62_167_219_200_000_001, 253_402_300_800_000_000] {
+            let text = serde_json::to_string(&Timestamp::from_micros(micros)).unwrap();
+            assert!(text.starts_with("\"0000-01-01T") || text.starts_with("\"9999-12-31T"), "{text}");
+        }
     }
 
     #[test]

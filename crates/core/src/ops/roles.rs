@@ -15,7 +15,7 @@ use guildhall_model::{Id, Nullable};
 use serde::Deserialize;
 
 use super::guilds::to_json;
-use super::users::image_hash;
+use super::views::image_hash;
 use super::{Actor, Code, Core, Error, GuildAccess, Result};
 use crate::hierarchy::{can_grant_permissions, can_manage_role, can_move_role, guild_role_order};
 use crate::limits::{self, FormError, FormErrors, PathSegment};

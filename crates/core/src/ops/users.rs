@@ -8,8 +8,8 @@ use guildhall_model::id::marker::{GuildMarker, UserMarker};
 use guildhall_model::user::User;
 use guildhall_model::{Id, Nullable};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+use super::views::image_hash;
 use super::{Actor, Code, Core, Error, Result, views};
 use crate::limits::{self, FormError, FormErrors, PathSegment};
 
@@ -55,21 +55,6 @@ pub struct PartialGuild {
 #[derive(Clone, Copy, Debug, Deserialize)]
 pub struct CreateDm {
     pub recipient_id: Option<Id<UserMarker>>,
-}
-
-/// An image field given as a data URI (`data:image/png;base64,...`) becomes a 32-hex-digit hash,
-/// the shape clients expect. The image itself is not served yet (no CDN).
-pub(crate) fn image_hash(path: &'static str, data_uri: &str) -> Result<String, FormError> {
-    let valid =
-        ["data:image/png;base64,", "data:image/jpeg;base64,", "data:image/gif;base64,", "data:image/webp;base64,"]
-            .iter()
-            .any(|prefix| data_uri.starts_with(prefix));
-    if !valid {
-        return Err(FormError::new(vec![PathSegment::field(path)], "IMAGE_INVALID", "Invalid image data"));
-    }
-    let digest = Sha256::digest(data_uri.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    Ok(if data_uri.starts_with("data:image/gif") { format!("a_{hex}") } else { hex })
 }
 
 impl Core {
@@ -236,18 +221,4 @@ pub fn dm_view(mut channel: Channel, viewer: Id<UserMarker>) -> Channel {
         recipients.retain(|u| u.id != viewer);
     }
     channel
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_hashes_have_discords_shape() {
-        let hash = image_hash("avatar", "data:image/png;base64,iVBORw0KGgo=").unwrap_or_default();
-        assert_eq!(hash.len(), 32);
-        assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
-        assert!(image_hash("avatar", "data:image/gif;base64,R0lGOD").unwrap_or_default().starts_with("a_"));
-        assert!(image_hash("avatar", "https://example.com/x.png").is_err());
-    }
 }

@@ -22,11 +22,11 @@ use guildhall_store::MemberRecord;
 use serde::{Deserialize, Deserializer};
 
 use super::super::channels::{ChannelSettings, apply_settings, check_creatable_kind, normalize_name, sort_group};
-use super::super::users::image_hash;
 use super::super::{Actor, Code, Core, Error, Result};
 use super::{DEFAULT_LARGE_THRESHOLD, check_levels, render_guild, to_json};
 use crate::defaults::guild_channel;
 use crate::limits::{self, FormError, FormErrors, PathSegment};
+use crate::ops::views::image_hash;
 
 /// Guilds one user may be in when creating another (error 30001).
 pub const GUILDS_MAX: usize = 100;

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use create::{CreateGuild, CreateGuildChannel, CreateGuildOverwrite, CreateGuildRole, GUILDS_MAX, Placeholder};
 pub use payload::{DEFAULT_LARGE_THRESHOLD, render_guild};
 
-use super::users::image_hash;
+use super::views::image_hash;
 use super::{Actor, Code, Core, Error, Result};
 use crate::limits::{self, FormError, FormErrors, PathSegment};
 

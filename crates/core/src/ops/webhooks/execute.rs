@@ -10,11 +10,12 @@ use guildhall_model::{Id, Nullable};
 use guildhall_store::MessageRecord;
 use serde::Deserialize;
 
-use super::{short_hash, validate_name};
+use super::validate_name;
 use crate::limits::{FormError, FormErrors, PathSegment};
 use crate::ops::messages::create::{is_empty, sanitize_embeds, validate_body};
 use crate::ops::messages::mentions::{Author, DefaultParse, Policy};
 use crate::ops::messages::render::webhook_user;
+use crate::ops::views::short_hash;
 use crate::ops::{Code, Core, Error, Result};
 
 /// `POST /webhooks/{id}/{token}` body.
