@@ -23,6 +23,15 @@ for f in ../crates/model/tests/fixtures/*.json; do
     n=$((n + 1))
 done
 
+# Seed the REST target with a few well-formed bodies (first byte = which request type).
+mkdir -p corpus/rest_input
+printf '\x00{"content":"hi <@123456789012345678> <@&1> @here","embeds":[{"title":"t","fields":[{"name":"a","value":"b"}]}],"nonce":"n","message_reference":{"message_id":"1"},"allowed_mentions":{"parse":["users"]}}' > corpus/rest_input/message
+printf '\x03{"name":"general","type":0,"topic":"x","bitrate":64000,"permission_overwrites":[{"id":"1","type":0,"allow":"1024","deny":"0"}],"parent_id":"2"}' > corpus/rest_input/channel
+printf '\x06{"name":"G","roles":[{"id":0,"permissions":"0"}],"channels":[{"id":1,"name":"c","type":4},{"name":"t","parent_id":1}]}' > corpus/rest_input/guild
+printf '\x0a{"nick":"n","roles":["1"],"communication_disabled_until":"2030-01-01T00:00:00+00:00","channel_id":null}' > corpus/rest_input/member
+printf '\x17%%F0%%9F%%91%%8D' > corpus/rest_input/emoji
+printf '\x17name:123456789012345678' > corpus/rest_input/custom-emoji
+
 cargo fuzz build -O
 targets=$(cargo fuzz list)
 passed=0

@@ -35,3 +35,6 @@ scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 
 step "smoke: guildhall serve with no flags answers /healthz"
 scripts/smoke-serve.sh target/debug/guildhall
+
+step "smoke: the REST API with curl as a seeded bot (post, page, edit, react, pin, delete, 429)"
+scripts/smoke-rest.sh target/debug/guildhall

@@ -90,6 +90,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     }
 }
 
+/// The `X-Audit-Log-Reason` header, percent-decoded (clients URL-encode it). Invalid escapes are
+/// kept as written and invalid UTF-8 is replaced, so a sloppy header never fails the request.
+pub fn audit_log_reason(headers: &axum::http::HeaderMap) -> Option<String> {
+    let raw = headers.get("x-audit-log-reason")?.as_bytes();
+    Some(percent_encoding::percent_decode(raw).decode_utf8_lossy().into_owned())
+}
+
 /// Path parameters; a malformed snowflake is 50035 `NUMBER_TYPE_COERCE` under the parameter's
 /// name, as on Discord.
 #[derive(Debug, Clone, Copy)]
@@ -141,6 +148,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_are_percent_decoded() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(audit_log_reason(&headers), None);
+        for (raw, want) in [
+            ("spam%20and%20abuse", "spam and abuse"),
+            ("caf%C3%A9", "café"),
+            ("100%", "100%"),
+            ("%zz%4", "%zz%4"),
+            ("a+b", "a+b"),
+        ] {
+            headers.insert("x-audit-log-reason", raw.parse().unwrap_or_else(|_| panic!("{raw}")));
+            assert_eq!(audit_log_reason(&headers).as_deref(), Some(want), "{raw}");
+        }
+    }
 
     #[tokio::test]
     async fn query_parsing() {

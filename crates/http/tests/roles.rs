@@ -59,6 +59,19 @@ async fn list_and_get_roles() {
 }
 
 #[tokio::test]
+async fn role_member_counts() {
+    let h = Harness::new().await;
+    let a = make_role(&h, "a", Permissions::empty()).await;
+    let b = make_role(&h, "b", Permissions::empty()).await;
+    give_role(&h, 0, &a).await;
+    give_role(&h, 1, &a).await;
+    let path = format!("{}/member-counts", roles_path(&h));
+    let r = h.get(&path, &h.user(2)).await;
+    assert_eq!(r.expect(200).body, json!({ a.clone(): 2, b.clone(): 0 }), "@everyone is not listed");
+    h.get("/api/v10/guilds/123456789012345678/roles/member-counts", &h.user(0)).await.expect_error(404, 10004);
+}
+
+#[tokio::test]
 async fn create_roles() {
     let mut h = Harness::new().await;
     h.drain_events();

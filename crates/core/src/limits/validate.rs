@@ -268,3 +268,16 @@ fn embed_texts<'a>(embed: &'a Embed) -> Vec<EmbedText<'a>> {
     }
     texts
 }
+
+/// The `position` of each entry of a reorder request (`[{id, position?}]`): 0 to `i32::MAX`,
+/// every failure reported at its index.
+pub fn validate_positions(positions: impl IntoIterator<Item = Option<i64>>) -> Result<(), FormErrors> {
+    let mut errors = FormErrors::new();
+    for (index, position) in positions.into_iter().enumerate() {
+        if let Some(position) = position {
+            let path = [PathSegment::Index(index), PathSegment::field("position")];
+            errors.check(validate_range(&path, position, 0, i64::from(i32::MAX)));
+        }
+    }
+    errors.into_result()
+}

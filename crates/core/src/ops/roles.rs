@@ -156,6 +156,34 @@ impl Core {
         Ok(roles.into_iter().map(render_role).collect())
     }
 
+    /// `GET /guilds/{id}/roles/member-counts`: how many members hold each role (every role but
+    /// @everyone is listed, zero included).
+    pub async fn role_member_counts(
+        &self,
+        actor: &Actor,
+        guild_id: Id<GuildMarker>,
+    ) -> Result<std::collections::BTreeMap<Id<RoleMarker>, u64>> {
+        let access = self.guild_access(actor, guild_id).await?;
+        let mut counts: std::collections::BTreeMap<Id<RoleMarker>, u64> =
+            access.roles.iter().filter(|r| r.id != guild_id.cast()).map(|r| (r.id, 0)).collect();
+        let mut after = None;
+        loop {
+            let page = self.store().members(guild_id, after, 1000).await?;
+            for member in &page {
+                for role in &member.roles {
+                    if let Some(count) = counts.get_mut(role) {
+                        *count += 1;
+                    }
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == 1000 => after = Some(last.user_id),
+                _ => break,
+            }
+        }
+        Ok(counts)
+    }
+
     /// `GET /guilds/{id}/roles/{role_id}`.
     pub async fn role(&self, actor: &Actor, guild_id: Id<GuildMarker>, role_id: Id<RoleMarker>) -> Result<Role> {
         let access = self.guild_access(actor, guild_id).await?;
@@ -240,14 +268,8 @@ impl Core {
         guild_id: Id<GuildMarker>,
         request: Vec<RolePosition>,
     ) -> Result<Vec<Role>> {
+        limits::validate_positions(request.iter().map(|entry| entry.position))?;
         let mut errors = FormErrors::new();
-        for (index, entry) in request.iter().enumerate() {
-            if let Some(position) = entry.position {
-                let path = [PathSegment::Index(index), PathSegment::field("position")];
-                errors.check(limits::validate_range(&path, position, 0, i64::from(i32::MAX)));
-            }
-        }
-        std::mem::take(&mut errors).into_result()?;
         let access = self.guild_access(actor, guild_id).await?;
         access.require(Permissions::MANAGE_ROLES)?;
         let mut moves: Vec<(Id<RoleMarker>, i32)> = Vec::new();

@@ -17,7 +17,16 @@ use crate::extract::{Auth, Body, Path};
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/guilds/{guild_id}/roles", get(roles).post(create_role).patch(update_role_positions))
+        .route("/guilds/{guild_id}/roles/member-counts", get(member_counts))
         .route("/guilds/{guild_id}/roles/{role_id}", get(role).patch(update_role).delete(delete_role))
+}
+
+async fn member_counts(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    Path(guild_id): Path<Id<GuildMarker>>,
+) -> ApiResult<Json<std::collections::BTreeMap<Id<RoleMarker>, u64>>> {
+    Ok(Json(state.core.role_member_counts(&actor, guild_id).await?))
 }
 
 async fn roles(

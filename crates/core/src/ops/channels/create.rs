@@ -122,14 +122,8 @@ impl Core {
         guild_id: Id<GuildMarker>,
         request: Vec<ChannelPosition>,
     ) -> Result<()> {
+        limits::validate_positions(request.iter().map(|entry| entry.position))?;
         let mut errors = FormErrors::new();
-        for (index, entry) in request.iter().enumerate() {
-            if let Some(position) = entry.position {
-                let path = [PathSegment::Index(index), PathSegment::field("position")];
-                errors.check(limits::validate_range(&path, position, 0, i64::from(i32::MAX)));
-            }
-        }
-        std::mem::take(&mut errors).into_result()?;
         let access = self.guild_access(actor, guild_id).await?;
         access.require(Permissions::MANAGE_CHANNELS)?;
         let channels = self.store().guild_channels(guild_id).await?;

@@ -20,14 +20,17 @@ const PARSE_CHOICES: [&str; 3] = ["roles", "users", "everyone"];
 
 /// Mentions written in content, in order of first appearance, without duplicates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Parsed {
-    pub(crate) users: Vec<Id<UserMarker>>,
-    pub(crate) roles: Vec<Id<RoleMarker>>,
-    pub(crate) everyone: bool,
+pub struct Parsed {
+    /// `<@id>` / `<@!id>`.
+    pub users: Vec<Id<UserMarker>>,
+    /// `<@&id>`.
+    pub roles: Vec<Id<RoleMarker>>,
+    /// `@everyone` or `@here`.
+    pub everyone: bool,
 }
 
 /// Finds `<@id>`, `<@!id>`, `<@&id>`, `@everyone` and `@here` in `content`.
-pub(crate) fn parse(content: &str) -> Parsed {
+pub fn parse(content: &str) -> Parsed {
     let mut parsed =
         Parsed { everyone: content.contains("@everyone") || content.contains("@here"), ..Parsed::default() };
     let mut rest = content;

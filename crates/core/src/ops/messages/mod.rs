@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use create::CreateMessage;
 pub use edit::{BulkDelete, EditMessage};
+pub use mentions::{Parsed as ParsedMentions, parse as parse_mentions};
 pub(crate) use render::RenderOptions;
 
 use super::{Actor, ChannelAccess, Code, Core, Error, Result, views};

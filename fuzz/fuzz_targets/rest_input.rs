@@ -1,0 +1,68 @@
+//! Everything a REST client sends that guildhall parses itself: every JSON request body (through
+//! the same function the `Body` extractor uses), mentions in message content, the `{emoji}`
+//! path segment and the `X-Audit-Log-Reason` header. None may panic; a body that is refused is
+//! refused with Discord's 50109 (not JSON) or 50035 (wrong shape), never anything else.
+#![no_main]
+
+use guildhall_core::ops::{auth, bans, channels, guilds, invites, members, messages, reactions, roles, users, webhooks};
+use guildhall_http::extract::{audit_log_reason, parse_json};
+use libfuzzer_sys::fuzz_target;
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) {
+    if let Err(error) = parse_json::<T>(bytes) {
+        let code = error.0.code_value();
+        assert!(code == 50035 || code == 50109, "unexpected code {code}");
+        let json = error.0.to_json();
+        assert!(json["message"].is_string());
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    match selector % 26 {
+        0 => body::<messages::CreateMessage>(rest),
+        1 => body::<messages::EditMessage>(rest),
+        2 => body::<messages::BulkDelete>(rest),
+        3 => body::<channels::ChannelSettings>(rest),
+        4 => body::<Vec<channels::ChannelPosition>>(rest),
+        5 => body::<channels::EditOverwrite>(rest),
+        6 => body::<guilds::CreateGuild>(rest),
+        7 => body::<guilds::UpdateGuild>(rest),
+        8 => body::<roles::RoleRequest>(rest),
+        9 => body::<Vec<roles::RolePosition>>(rest),
+        10 => body::<members::UpdateMember>(rest),
+        11 => body::<members::UpdateCurrentMember>(rest),
+        12 => body::<bans::CreateBan>(rest),
+        13 => body::<bans::BulkBan>(rest),
+        14 => body::<invites::CreateInvite>(rest),
+        15 => body::<webhooks::CreateWebhook>(rest),
+        16 => body::<webhooks::UpdateWebhook>(rest),
+        17 => body::<webhooks::ExecuteWebhook>(rest),
+        18 => body::<users::UpdateCurrentUser>(rest),
+        19 => body::<users::CreateDm>(rest),
+        20 => body::<auth::RegisterRequest>(rest),
+        21 => body::<auth::LoginRequest>(rest),
+        22 => {
+            if let Ok(content) = std::str::from_utf8(rest) {
+                let parsed = messages::parse_mentions(content);
+                assert!(parsed.users.iter().all(|id| id.get() != 0));
+                assert!(!parsed.everyone || content.contains("@everyone") || content.contains("@here"));
+            }
+        }
+        23 => {
+            if let Ok(raw) = std::str::from_utf8(rest) {
+                if let Err(e) = reactions::parse_emoji(raw) {
+                    assert_eq!(e.code_value(), 10014);
+                }
+            }
+        }
+        24 => {
+            let mut headers = axum::http::HeaderMap::new();
+            if let Ok(value) = axum::http::HeaderValue::from_bytes(rest) {
+                headers.insert("x-audit-log-reason", value);
+                assert!(audit_log_reason(&headers).is_some());
+            }
+        }
+        _ => body::<serde_json::Value>(rest),
+    }
+});
