@@ -320,6 +320,8 @@ async fn history_pages_newest_first() {
         list(h.get(&format!("{path}?after={}&limit=2", ids[1]), &h.user(1)).await),
         vec![ids[3].clone(), ids[2].clone()]
     );
+    // `after=0` (JDA's "from the beginning") pages from the oldest message.
+    assert_eq!(list(h.get(&format!("{path}?after=0&limit=2"), &h.user(1)).await), vec![ids[1].clone(), ids[0].clone()]);
     assert_eq!(
         list(h.get(&format!("{path}?around={}&limit=3", ids[2]), &h.user(1)).await),
         vec![ids[3].clone(), ids[2].clone(), ids[1].clone()]

@@ -86,6 +86,16 @@ async fn my_guilds_and_leaving() {
     assert_eq!(guilds[0]["owner"], false);
     assert_eq!(guilds[0]["approximate_member_count"], 5);
     assert!(guilds[0]["permissions"].is_string());
+    // discord.py sends `with_counts=1`; `after=0` means from the start.
+    let r = h.get("/api/v10/users/@me/guilds?with_counts=1&after=0", &h.user(0)).await;
+    assert_eq!(r.expect(200).body[0]["approximate_member_count"], 5);
+    assert!(
+        h.get("/api/v10/users/@me/guilds?before=0", &h.user(0)).await.expect(200).body.as_array().unwrap().is_empty()
+    );
+    assert_eq!(
+        h.get("/api/v10/users/@me/guilds?with_counts=maybe", &h.owner()).await.form_error_at(&["with_counts"]),
+        "BASE_TYPE_INVALID"
+    );
     let owner_view = h.get("/api/v10/users/@me/guilds", &h.owner()).await;
     assert_eq!(owner_view.body[0]["owner"], true);
     assert!(owner_view.body[0].get("approximate_member_count").is_none());

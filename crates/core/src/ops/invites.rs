@@ -41,6 +41,7 @@ pub struct CreateInvite {
 /// `GET /invites/{code}` query.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub struct InviteQuery {
+    #[serde(default, deserialize_with = "crate::ops::query::opt_bool")]
     pub with_counts: Option<bool>,
 }
 

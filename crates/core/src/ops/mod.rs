@@ -28,6 +28,7 @@ pub mod invites;
 pub mod members;
 pub mod messages;
 pub mod pins;
+pub mod query;
 pub mod reactions;
 pub mod roles;
 pub mod users;

@@ -25,6 +25,7 @@ use crate::limits::{self, FormError, PathSegment};
 pub struct ReactionUsersQuery {
     #[serde(rename = "type")]
     pub kind: Option<u8>,
+    #[serde(default, deserialize_with = "crate::ops::query::opt_anchor")]
     pub after: Option<Id<UserMarker>>,
     pub limit: Option<u32>,
 }

@@ -28,10 +28,12 @@ pub struct UpdateCurrentUser {
 /// `GET /users/@me/guilds` query.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub struct CurrentUserGuildsQuery {
+    #[serde(default, deserialize_with = "crate::ops::query::opt_anchor")]
     pub before: Option<Id<GuildMarker>>,
+    #[serde(default, deserialize_with = "crate::ops::query::opt_anchor")]
     pub after: Option<Id<GuildMarker>>,
     pub limit: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ops::query::opt_bool")]
     pub with_counts: Option<bool>,
 }
 

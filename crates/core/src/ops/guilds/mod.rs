@@ -40,6 +40,7 @@ pub const MUTABLE_FEATURES: [&str; 4] = ["COMMUNITY", "DISCOVERABLE", "INVITES_D
 /// `GET /guilds/{id}` query.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub struct GuildQuery {
+    #[serde(default, deserialize_with = "crate::ops::query::opt_bool")]
     pub with_counts: Option<bool>,
 }
 

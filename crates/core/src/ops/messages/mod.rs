@@ -28,8 +28,11 @@ use crate::limits::{self, FormError, PathSegment};
 /// `GET /channels/{id}/messages` query: one anchor at most, `limit` 1–100 (default 50).
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub struct MessagesQuery {
+    #[serde(default, deserialize_with = "crate::ops::query::opt_anchor")]
     pub around: Option<Id<MessageMarker>>,
+    #[serde(default, deserialize_with = "crate::ops::query::opt_anchor")]
     pub before: Option<Id<MessageMarker>>,
+    #[serde(default, deserialize_with = "crate::ops::query::opt_anchor")]
     pub after: Option<Id<MessageMarker>>,
     pub limit: Option<u32>,
 }
