@@ -137,6 +137,7 @@ impl Core {
         request: CreateBan,
         reason: Option<String>,
     ) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut errors = FormErrors::new();
         let purge = purge_window(request.delete_message_seconds, request.delete_message_days, &mut errors);
         errors.into_result()?;
@@ -155,6 +156,7 @@ impl Core {
         request: BulkBan,
         reason: Option<String>,
     ) -> Result<BulkBanResult> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut errors = FormErrors::new();
         let purge = purge_window(request.delete_message_seconds, None, &mut errors);
         let user_ids = request.user_ids.unwrap_or_default();
@@ -195,6 +197,7 @@ impl Core {
     /// `DELETE /guilds/{guild_id}/bans/{user_id}`: BAN_MEMBERS; 10026 when not banned; 204 and
     /// GUILD_BAN_REMOVE.
     pub async fn delete_ban(&self, actor: &Actor, guild_id: Id<GuildMarker>, user_id: Id<UserMarker>) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         access.require(Permissions::BAN_MEMBERS)?;
         let user = self.store().user(user_id).await?;

@@ -25,6 +25,7 @@ pub mod channels;
 pub mod gateway;
 pub mod guilds;
 pub mod invites;
+mod locks;
 pub mod members;
 pub mod messages;
 pub mod pins;
@@ -50,6 +51,7 @@ pub struct Core {
     ids: Arc<SnowflakeGenerator>,
     secret: TokenSecret,
     clock: Clock,
+    locks: Arc<locks::Locks>,
 }
 
 impl std::fmt::Debug for Core {
@@ -67,7 +69,7 @@ impl Core {
         secret: TokenSecret,
         clock: Clock,
     ) -> Self {
-        Self { store, bus, ids, secret, clock }
+        Self { store, bus, ids, secret, clock, locks: Arc::default() }
     }
 
     /// The store (reads that need no authorization, e.g. building GUILD_CREATE).

@@ -116,6 +116,7 @@ impl Core {
         channel_id: Id<ChannelMarker>,
         message_id: Id<MessageMarker>,
     ) -> Result<()> {
+        let _guard = self.lock_channel_scope(channel_id).await?;
         let (access, mut message) = self.pin_target(actor, channel_id, message_id).await?;
         if message.pinned {
             return Ok(());
@@ -150,6 +151,7 @@ impl Core {
         channel_id: Id<ChannelMarker>,
         message_id: Id<MessageMarker>,
     ) -> Result<()> {
+        let _guard = self.lock_channel_scope(channel_id).await?;
         let (access, mut message) = self.pin_target(actor, channel_id, message_id).await?;
         if !self.store().unpin(channel_id, message_id).await? {
             return Ok(());

@@ -194,6 +194,7 @@ impl Core {
     /// only hold bits the actor holds; at most [`limits::ROLES_MAX`] roles (30005). Fires
     /// GUILD_ROLE_CREATE.
     pub async fn create_role(&self, actor: &Actor, guild_id: Id<GuildMarker>, request: RoleRequest) -> Result<Role> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut role = Role::everyone(guild_id, Permissions::empty());
         role.id = self.next_id();
         role.name = "new role".to_owned();
@@ -232,6 +233,7 @@ impl Core {
         role_id: Id<RoleMarker>,
         request: RoleRequest,
     ) -> Result<Role> {
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         let before = Self::find_role(&access, role_id)?;
         let mut role = before.clone();
@@ -268,6 +270,7 @@ impl Core {
         guild_id: Id<GuildMarker>,
         request: Vec<RolePosition>,
     ) -> Result<Vec<Role>> {
+        let _guard = self.lock(guild_id.get()).await;
         limits::validate_positions(request.iter().map(|entry| entry.position))?;
         let mut errors = FormErrors::new();
         let access = self.guild_access(actor, guild_id).await?;
@@ -312,6 +315,7 @@ impl Core {
     /// (owner exempt); @everyone cannot be deleted (50028). Members lose the role. Fires
     /// GUILD_ROLE_DELETE.
     pub async fn delete_role(&self, actor: &Actor, guild_id: Id<GuildMarker>, role_id: Id<RoleMarker>) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         let role = Self::find_role(&access, role_id)?;
         access.require(Permissions::MANAGE_ROLES)?;

@@ -74,6 +74,7 @@ impl Core {
 
     /// `PATCH /users/@me`: fires USER_UPDATE to the user's sessions.
     pub async fn update_current_user(&self, actor: &Actor, request: UpdateCurrentUser) -> Result<User> {
+        let _guard = self.lock(actor.id().get()).await;
         let mut errors = FormErrors::new();
         if let Some(name) = &request.username {
             errors.check(limits::validate_username(name));
@@ -161,6 +162,7 @@ impl Core {
 
     /// `DELETE /users/@me/guilds/{id}`: the owner cannot leave (50055).
     pub async fn leave_guild(&self, actor: &Actor, guild_id: Id<GuildMarker>) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         if access.is_owner() {
             return Err(Error::code(Code::InvalidGuild));
@@ -192,6 +194,8 @@ impl Core {
             .recipient_id
             .ok_or_else(|| Error::field(FormError::required(&[PathSegment::field("recipient_id")])))?;
         let recipient = self.store().user(recipient_id).await?.ok_or_else(|| Error::code(Code::UnknownUser))?;
+        // Both sides opening the DM at once must get the same channel.
+        let _guard = self.lock(actor.id().min(recipient_id).get()).await;
         if let Some(existing) = self.store().dm_channel(actor.id(), recipient_id).await? {
             return Ok(dm_view(existing, actor.id()));
         }

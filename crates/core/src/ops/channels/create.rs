@@ -61,6 +61,7 @@ impl Core {
         guild_id: Id<GuildMarker>,
         request: ChannelSettings,
     ) -> Result<Channel> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut errors = FormErrors::new();
         let kind = request.kind.unwrap_or(ChannelType::GuildText);
         check_creatable_kind(&mut errors, &[], kind);
@@ -122,6 +123,7 @@ impl Core {
         guild_id: Id<GuildMarker>,
         request: Vec<ChannelPosition>,
     ) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         limits::validate_positions(request.iter().map(|entry| entry.position))?;
         let mut errors = FormErrors::new();
         let access = self.guild_access(actor, guild_id).await?;

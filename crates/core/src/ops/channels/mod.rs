@@ -122,6 +122,7 @@ impl Core {
     /// channel the guild points at (system, AFK, rules, updates, safety alerts) clears the
     /// pointer (GUILD_UPDATE). A DM is "closed": it stays stored and is returned.
     pub async fn delete_channel(&self, actor: &Actor, channel_id: Id<ChannelMarker>) -> Result<Channel> {
+        let _guard = self.lock_channel_scope(channel_id).await?;
         let access = self.channel_access(actor, channel_id).await?;
         let Some(guild) = &access.guild else {
             return Ok(dm_view(access.channel, actor.id()));

@@ -135,6 +135,7 @@ impl Core {
         overwrite_id: Id<GenericMarker>,
         request: EditOverwrite,
     ) -> Result<()> {
+        let _guard = self.lock_channel_scope(channel_id).await?;
         let mut errors = FormErrors::new();
         if let Some(kind) = request.kind {
             check_known(
@@ -179,6 +180,7 @@ impl Core {
         channel_id: Id<ChannelMarker>,
         overwrite_id: Id<GenericMarker>,
     ) -> Result<()> {
+        let _guard = self.lock_channel_scope(channel_id).await?;
         let access = self.overwrite_channel(actor, channel_id).await?;
         access.require(Permissions::MANAGE_ROLES)?;
         let guild = access.guild()?;

@@ -35,6 +35,7 @@ impl Core {
         channel_id: Id<ChannelMarker>,
         request: ChannelSettings,
     ) -> Result<guildhall_model::channel::Channel> {
+        let _guard = self.lock_channel_scope(channel_id).await?;
         let access = self.channel_access(actor, channel_id).await?;
         let guild = access.guild()?;
         let before = access.channel.clone();

@@ -185,6 +185,7 @@ impl Core {
 
     /// `PATCH /guilds/{id}`: MANAGE_GUILD (ownership for `owner_id`); fires GUILD_UPDATE.
     pub async fn update_guild(&self, actor: &Actor, guild_id: Id<GuildMarker>, request: UpdateGuild) -> Result<Guild> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut errors = FormErrors::new();
         if let Some(name) = &request.name {
             errors.check(limits::validate_guild_name(name));
@@ -319,6 +320,7 @@ impl Core {
 
     /// `DELETE /guilds/{id}`: owner only; GUILD_DELETE `{id}` to every member.
     pub async fn delete_guild(&self, actor: &Actor, guild_id: Id<GuildMarker>) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         if !access.is_owner() {
             return Err(Error::code(Code::MissingPermissions));

@@ -115,6 +115,7 @@ impl Core {
         user_id: Id<UserMarker>,
         role_id: Id<RoleMarker>,
     ) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let (access, mut record, user) = self.role_grant_target(actor, guild_id, user_id, role_id).await?;
         if record.roles.contains(&role_id) {
             return Ok(());
@@ -133,6 +134,7 @@ impl Core {
         user_id: Id<UserMarker>,
         role_id: Id<RoleMarker>,
     ) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let (access, mut record, user) = self.role_grant_target(actor, guild_id, user_id, role_id).await?;
         if !record.roles.contains(&role_id) {
             return Ok(());
@@ -146,6 +148,7 @@ impl Core {
     /// (nobody kicks the owner); 204, GUILD_MEMBER_REMOVE to the guild and GUILD_DELETE to the
     /// kicked user.
     pub async fn kick_member(&self, actor: &Actor, guild_id: Id<GuildMarker>, user_id: Id<UserMarker>) -> Result<()> {
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         let (record, user) = self.target_member(guild_id, user_id).await?;
         access.require(Permissions::KICK_MEMBERS)?;

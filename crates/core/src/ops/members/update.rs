@@ -79,6 +79,7 @@ impl Core {
         user_id: Id<UserMarker>,
         request: UpdateMember,
     ) -> Result<Member> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut errors = FormErrors::new();
         let nick = nick_change(request.nick, &mut errors);
         if let Some(Nullable::Value(until)) = request.communication_disabled_until {
@@ -165,6 +166,7 @@ impl Core {
         guild_id: Id<GuildMarker>,
         request: UpdateCurrentMember,
     ) -> Result<Member> {
+        let _guard = self.lock(guild_id.get()).await;
         let mut errors = FormErrors::new();
         let nick = nick_change(request.nick, &mut errors);
         errors.into_result()?;
