@@ -384,3 +384,53 @@ async fn put_and_delete_overwrites() {
     assert_eq!(c.overwrites().len(), 1);
     assert_eq!(c.parent_id, Some(Nullable::Null));
 }
+
+#[tokio::test]
+async fn manage_roles_in_overwrites_needs_an_admin_or_a_channel_grant() {
+    let h = Harness::new().await;
+    let general = h.general();
+    let at = format!("/api/v10/channels/{general}/permissions/{}", h.seed.users[0].id);
+    let manage_roles = Permissions::MANAGE_ROLES.bits().to_string();
+    // Guild-wide MANAGE_ROLES lets user 1 edit overwrites, but not hand out MANAGE_ROLES.
+    h.set_everyone(Permissions::DEFAULT_EVERYONE | Permissions::MANAGE_ROLES).await;
+    h.put(&at, &h.user(1), Some(json!({"type": 1, "allow": "1024"}))).await.expect(204);
+    h.put(&at, &h.user(1), Some(json!({"type": 1, "allow": manage_roles}))).await.expect_error(403, 50013);
+    let create =
+        json!({"name": "x", "permission_overwrites": [{"id": h.guild_id(), "type": 0, "allow": manage_roles}]});
+    h.post(&channels_path(&h), &h.user(1), create.clone()).await.expect_error(403, 50013);
+    // A MANAGE_ROLES overwrite for user 1 in this channel allows it; so does being the owner.
+    let grant = PermissionOverwrite {
+        id: h.seed.users[1].id.cast(),
+        kind: OverwriteType::Member,
+        allow: Permissions::MANAGE_ROLES,
+        deny: Permissions::empty(),
+    };
+    set_overwrite(&h, cid(&general), grant).await;
+    h.put(&at, &h.user(1), Some(json!({"type": 1, "allow": manage_roles}))).await.expect(204);
+    h.post(&channels_path(&h), &h.owner(), create).await.expect(201);
+}
+
+#[tokio::test]
+async fn reordering_checks_each_channel() {
+    let h = Harness::new().await;
+    let hidden = h.seed.text_channels[1].id;
+    h.set_everyone(Permissions::DEFAULT_EVERYONE | Permissions::MANAGE_CHANNELS | Permissions::MANAGE_ROLES).await;
+    // Hidden from user 1: it may not move it, or sync it into a public category.
+    set_overwrite(&h, hidden, everyone_deny(&h, Permissions::VIEW_CHANNEL)).await;
+    let category = h.post(&channels_path(&h), &h.owner(), json!({"name": "public", "type": 4})).await;
+    let category = category.expect(201).str("id");
+    let entry = json!([{"id": hidden, "parent_id": category, "lock_permissions": true}]);
+    h.patch(&channels_path(&h), &h.user(1), entry.clone()).await.expect_error(403, 50001);
+    let c: Channel = h.core.store().channel(hidden).await.unwrap().unwrap();
+    assert_eq!(c.overwrites().len(), 1, "still hidden");
+    // Visible but without MANAGE_CHANNELS there: 50013.
+    let only_view = PermissionOverwrite {
+        id: h.guild_id().cast(),
+        kind: OverwriteType::Role,
+        allow: Permissions::VIEW_CHANNEL,
+        deny: Permissions::MANAGE_CHANNELS,
+    };
+    set_overwrite(&h, hidden, only_view).await;
+    h.patch(&channels_path(&h), &h.user(1), json!([{"id": hidden, "position": 5}])).await.expect_error(403, 50013);
+    h.patch(&channels_path(&h), &h.owner(), entry).await.expect(204);
+}

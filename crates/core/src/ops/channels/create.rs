@@ -168,9 +168,25 @@ impl Core {
         errors.into_result()?;
         changes.retain(|(before, after)| before != after);
         for (before, after) in &changes {
+            // Each moved channel is checked like an edit of that channel: the actor must see it
+            // and manage it there, not just guild-wide (a channel hidden from a moderator must
+            // not be movable, let alone re-synced into a public category).
+            let here = access.channel_permissions(before, None);
+            if !here.contains(Permissions::VIEW_CHANNEL) {
+                return Err(Error::code(Code::MissingAccess));
+            }
+            if !here.contains(Permissions::MANAGE_CHANNELS) {
+                return Err(Error::code(Code::MissingPermissions));
+            }
+            if let Some(parent) = after.parent().filter(|p| Some(*p) != before.parent())
+                && let Some(category) = channels.iter().find(|c| c.id == parent)
+                && !access.channel_permissions(category, None).contains(Permissions::VIEW_CHANNEL)
+            {
+                return Err(Error::code(Code::MissingAccess));
+            }
             // Syncing with a category copies overwrites the actor did not write itself, so it
             // is checked like any other overwrite edit.
-            authorize_overwrites(&access, access.permissions, before.overwrites(), after.overwrites())?;
+            authorize_overwrites(&access, access.permissions | here, before.overwrites(), after.overwrites())?;
         }
         for (_, after) in &changes {
             self.store().update_channel(after).await?;

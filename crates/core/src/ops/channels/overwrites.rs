@@ -44,11 +44,31 @@ pub(crate) fn authorize_overwrites(
     if !admin && !held.contains(Permissions::MANAGE_ROLES) {
         return Err(Error::code(Code::MissingPermissions));
     }
-    if can_grant_permissions(held, changed_bits(old, new), access.is_owner()) {
+    let changed = changed_bits(old, new);
+    // Discord (changelog 2021-01-22): only administrators, or members granted MANAGE_ROLES by an
+    // overwrite in this very channel, may put MANAGE_ROLES ("Manage Permissions") into
+    // overwrites; a guild-wide MANAGE_ROLES is not enough.
+    if changed.contains(Permissions::MANAGE_ROLES) && !admin && !overwrite_grants_manage_roles(access, old) {
+        return Err(Error::code(Code::MissingPermissions));
+    }
+    if can_grant_permissions(held, changed, access.is_owner()) {
         Ok(())
     } else {
         Err(Error::code(Code::MissingPermissions))
     }
+}
+
+/// Whether one of `overwrites` that applies to the actor (@everyone, one of its roles, itself)
+/// allows MANAGE_ROLES.
+fn overwrite_grants_manage_roles(access: &GuildAccess, overwrites: &[PermissionOverwrite]) -> bool {
+    let member = &access.member;
+    overwrites.iter().any(|o| {
+        let applies = match o.kind {
+            OverwriteType::Member => o.id.get() == member.user_id.get(),
+            _ => o.id.get() == access.guild_id().get() || member.roles.iter().any(|r| r.get() == o.id.get()),
+        };
+        applies && o.allow.contains(Permissions::MANAGE_ROLES)
+    })
 }
 
 /// What the actor counts as holding in a channel when editing its overwrites: its guild-wide
