@@ -56,6 +56,10 @@ async fn update_current_user_fires_user_update() {
     r.expect(200);
     assert_eq!((r.str("username"), r.str("global_name")), ("renamed".into(), "Re Named".into()));
     assert_eq!(h.event_names(), vec!["USER_UPDATE"]);
+    // Usernames are unique: another account's name is refused, one's own (any case) is fine.
+    let taken = h.patch("/api/v10/users/@me", &h.user(1), json!({"username": "Renamed"})).await;
+    assert_eq!(taken.form_error_at(&["username"]), "USERNAME_ALREADY_TAKEN");
+    h.patch("/api/v10/users/@me", &h.user(0), json!({"username": "RENAMED"})).await.expect(200);
     let r = h.patch("/api/v10/users/@me", &h.user(0), json!({"avatar": "data:image/png;base64,iVBORw0KGgo="})).await;
     assert_eq!(r.expect(200).str("avatar").len(), 32);
     let r = h.patch("/api/v10/users/@me", &h.user(0), json!({"avatar": null})).await;

@@ -121,39 +121,48 @@ impl Core {
             Some(name) => errors.check(limits::validate_username(name)),
         }
         password_errors(&mut errors, request.password.as_deref());
-        if let Some(email) = request.email.as_deref() {
-            let path = [PathSegment::field("email")];
-            if !valid_email(email) {
-                errors.push(FormError::new(path.to_vec(), "EMAIL_INVALID", "Not a well formed email address."));
-            } else if self.store().user_by_email(email).await?.is_some() {
-                errors.push(FormError::new(path.to_vec(), "EMAIL_ALREADY_REGISTERED", "Email is already registered."));
-            }
+        if let Some(email) = request.email.as_deref()
+            && !valid_email(email)
+        {
+            errors.push(FormError::new(
+                vec![PathSegment::field("email")],
+                "EMAIL_INVALID",
+                "Not a well formed email address.",
+            ));
         }
         if let Some(global) = request.global_name.as_deref() {
             errors.check(limits::validate_length(&[PathSegment::field("global_name")], global, 1, 32));
-        }
-        if let Some(name) = request.username.as_deref()
-            && errors.is_empty()
-            && !self.store().users_by_username(name).await?.is_empty()
-        {
-            errors.push(FormError::new(
-                vec![PathSegment::field("username")],
-                "USERNAME_ALREADY_TAKEN",
-                "Username is unavailable. Try adding numbers, letters, underscores _ , or periods.",
-            ));
         }
         errors.into_result()?;
         let (Some(username), Some(password)) = (request.username, request.password) else {
             return Err(Error::code(Code::InvalidFormBody));
         };
-
+        // Hashing costs tens of milliseconds: done before taking the registration lock.
         let password_hash = blocking(move || hash_password(password)).await??;
+
+        // Held until the account exists, so two registrations cannot claim one name or email.
+        let _names = self.lock(super::users::USERNAMES_LOCK).await;
+        let mut errors = FormErrors::new();
+        if let Some(email) = request.email.as_deref()
+            && self.store().user_by_email(email).await?.is_some()
+        {
+            errors.push(FormError::new(
+                vec![PathSegment::field("email")],
+                "EMAIL_ALREADY_REGISTERED",
+                "Email is already registered.",
+            ));
+        }
+        if !self.store().users_by_username(&username).await?.is_empty() {
+            errors.push(super::users::username_taken());
+        }
+        errors.into_result()?;
         let id: Id<UserMarker> = self.next_id();
         let mut user = User::new(id, username);
         user.global_name = Some(request.global_name.map_or(Nullable::Null, Nullable::Value));
         user.public_flags = Some(UserFlags::empty());
         let record = UserRecord { user, email: request.email, password_hash: Some(password_hash) };
         self.store().create_user(&record).await?;
+        drop(_names);
         self.issue_session(id).await
     }
 

@@ -59,6 +59,18 @@ pub struct CreateDm {
     pub recipient_id: Option<Id<UserMarker>>,
 }
 
+/// The lock key under which username uniqueness is checked and claimed (no snowflake is 0).
+pub(crate) const USERNAMES_LOCK: u64 = 0;
+
+/// 50035 for a username another account holds.
+pub(crate) fn username_taken() -> FormError {
+    FormError::new(
+        vec![PathSegment::field("username")],
+        "USERNAME_ALREADY_TAKEN",
+        "Username is unavailable. Try adding numbers, letters, underscores _ , or periods.",
+    )
+}
+
 impl Core {
     /// `GET /users/@me`.
     pub async fn current_user(&self, actor: &Actor) -> Result<User> {
@@ -101,6 +113,18 @@ impl Core {
                     Err(e) => errors.push(e),
                 },
             }
+        }
+        // Usernames are unique (case-insensitively), as `register` requires: login by username
+        // must find one account.
+        let _names = match request.username {
+            Some(_) => Some(self.lock(USERNAMES_LOCK).await),
+            None => None,
+        };
+        if let Some(name) = request.username.as_deref()
+            && errors.is_empty()
+            && self.store().users_by_username(name).await?.iter().any(|u| u.user.id != actor.id())
+        {
+            errors.push(username_taken());
         }
         errors.into_result()?;
 
