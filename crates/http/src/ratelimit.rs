@@ -92,8 +92,9 @@ impl RateLimitConfig {
 
 #[derive(Clone, Copy, Debug)]
 struct Window {
-    start: Instant,
     count: u32,
+    /// When this window is over; after that the entry can be dropped.
+    ends: Instant,
 }
 
 /// What the limiter decided for one request.
@@ -106,34 +107,55 @@ pub enum Decision {
 }
 
 /// Fixed-window counters keyed by (identity, bucket).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<u64, Window>>,
+    state: Mutex<Windows>,
 }
 
-/// Windows kept before expired ones are swept.
+#[derive(Debug)]
+struct Windows {
+    map: HashMap<u64, Window>,
+    /// The size at which finished windows are swept next. It doubles when a sweep frees little,
+    /// so many live windows cost an occasional sweep, never one per request.
+    sweep_at: usize,
+}
+
+impl Default for RateLimiter {
+    fn default() -> Self {
+        Self { state: Mutex::new(Windows { map: HashMap::new(), sweep_at: SWEEP_AT }) }
+    }
+}
+
+/// Windows kept before finished ones are swept.
 const SWEEP_AT: usize = 100_000;
 
 impl RateLimiter {
     /// Counts one request against `key` at `now`; a refused request does not count.
     pub fn check(&self, key: u64, limit: Limit, now: Instant) -> Decision {
-        let Ok(mut windows) = self.windows.lock() else {
+        let Ok(mut state) = self.state.lock() else {
             // A poisoned lock means a panic elsewhere; failing open keeps the API up.
             return Decision::Allowed { remaining: limit.limit, reset_after: limit.window };
         };
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, w| now.duration_since(w.start) < Duration::from_secs(600));
+        if state.map.len() >= state.sweep_at {
+            state.map.retain(|_, w| w.ends > now);
+            state.sweep_at = (state.map.len() * 2).max(SWEEP_AT);
         }
-        let window = windows.entry(key).or_insert(Window { start: now, count: 0 });
-        if now.duration_since(window.start) >= limit.window {
-            *window = Window { start: now, count: 0 };
+        let fresh = Window { count: 0, ends: now + limit.window };
+        let window = state.map.entry(key).or_insert(fresh);
+        if now >= window.ends {
+            *window = fresh;
         }
-        let reset_after = limit.window.saturating_sub(now.duration_since(window.start));
+        let reset_after = window.ends.saturating_duration_since(now);
         if window.count >= limit.limit {
             return Decision::Limited { retry_after: reset_after };
         }
         window.count += 1;
         Decision::Allowed { remaining: limit.limit - window.count, reset_after }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.state.lock().map(|s| s.map.len()).unwrap_or(0)
     }
 }
 
@@ -186,6 +208,14 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
     };
     let template = matched.strip_prefix("/api/v10").or_else(|| matched.strip_prefix("/api/v9")).unwrap_or(&matched);
     let method = request.method().clone();
+    let address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let (limit, name) = config.route(&method, template);
+    // Login and registration are limited per client address whatever token is sent: a made-up
+    // Authorization header per request must not buy a fresh window.
+    let by_address = name == "auth";
     let identity = request
         .headers()
         .get("authorization")
@@ -194,12 +224,8 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
             let digest = Sha256::digest(token.trim().as_bytes());
             digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>()
         })
-        .or_else(|| {
-            request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip().to_string())
-        })
+        .filter(|_| !by_address)
+        .or(address)
         .unwrap_or_else(|| "anonymous".to_owned());
     let (mut parts, body) = request.into_parts();
     let params = RawPathParams::from_request_parts(&mut parts, &state).await.ok();
@@ -211,7 +237,6 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
         return limited_response(retry_after, true, HeaderMap::new());
     }
 
-    let (limit, name) = config.route(&method, template);
     let bucket = bucket_id(&method, if name.is_empty() { template } else { name });
     let decision = state.limiter.check(key_of(&[&identity, &bucket, &major]), limit, now);
     let mut headers = HeaderMap::new();
@@ -265,6 +290,20 @@ mod tests {
         // Other keys are independent; refused requests did not extend the window.
         assert!(matches!(limiter.check(2, limit, later), Decision::Allowed { remaining: 1, .. }));
         assert!(matches!(limiter.check(1, limit, t0 + limit.window), Decision::Allowed { remaining: 1, .. }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn finished_windows_are_swept_without_a_scan_per_request() {
+        let limiter = RateLimiter::default();
+        let short = Limit::per_ms(1, 10);
+        let t0 = Instant::now();
+        for key in 0..SWEEP_AT as u64 {
+            limiter.check(key, short, t0);
+        }
+        assert_eq!(limiter.len(), SWEEP_AT);
+        // All of them are over: the next request sweeps them away.
+        limiter.check(u64::MAX, short, t0 + Duration::from_secs(1));
+        assert_eq!(limiter.len(), 1);
     }
 
     #[test]

@@ -303,3 +303,19 @@ async fn flooding_a_route_gives_429_with_discords_headers() {
     assert_eq!(limited.headers["x-ratelimit-scope"], "global");
     assert_eq!(limited.body["global"], true);
 }
+
+#[tokio::test]
+async fn login_is_limited_per_address_whatever_token_is_sent() {
+    let config = HttpConfig {
+        rate_limits: RateLimitConfig { auth: Limit::per_ms(2, 60_000), ..RateLimitConfig::default() },
+        ..HttpConfig::default()
+    };
+    let h = Harness::with_config(config).await;
+    let body = json!({"login": "nobody", "password": "wrong-password"});
+    for n in 0..2 {
+        let r = h.call("POST", "/api/v10/auth/login", Some(&format!("made.up.{n}")), Some(body.clone())).await;
+        assert_eq!(r.status, 400);
+    }
+    let r = h.call("POST", "/api/v10/auth/login", Some("another.made.up"), Some(body)).await;
+    r.expect(429);
+}
