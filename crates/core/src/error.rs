@@ -128,6 +128,7 @@ pub struct Error {
     code: u32,
     message: Cow<'static, str>,
     errors: Option<serde_json::Value>,
+    retry_after: Option<std::time::Duration>,
 }
 
 /// Result alias for core operations.
@@ -136,7 +137,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error with a declared code and its standard message.
     pub const fn code(code: Code) -> Self {
-        Self { kind: code.kind(), code: code.value(), message: Cow::Borrowed(code.message()), errors: None }
+        Self {
+            kind: code.kind(),
+            code: code.value(),
+            message: Cow::Borrowed(code.message()),
+            errors: None,
+            retry_after: None,
+        }
     }
 
     /// A declared code with a more specific message.
@@ -151,7 +158,18 @@ impl Error {
             code: INVALID_FORM_BODY_CODE,
             message: Cow::Borrowed(INVALID_FORM_BODY_MESSAGE),
             errors: Some(errors.to_errors_json()),
+            retry_after: None,
         }
+    }
+
+    /// A domain rate limit (e.g. slowmode): `code` with when to try again.
+    pub fn rate_limited(code: Code, retry_after: std::time::Duration) -> Self {
+        Self { retry_after: Some(retry_after), ..Self::code(code) }
+    }
+
+    /// When a rate-limited request may be retried.
+    pub const fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// 50035 with one field error.
@@ -190,8 +208,15 @@ impl Error {
     /// The JSON body `{"code", "message", "errors"?}`.
     pub fn to_json(&self) -> serde_json::Value {
         let mut body = serde_json::json!({ "message": self.message, "code": self.code });
-        if let (Some(errors), Some(map)) = (&self.errors, body.as_object_mut()) {
-            map.insert("errors".to_owned(), errors.clone());
+        if let Some(map) = body.as_object_mut() {
+            if let Some(errors) = &self.errors {
+                map.insert("errors".to_owned(), errors.clone());
+            }
+            // A 429 body always says when to retry, as Discord's rate-limit bodies do.
+            if let Some(retry) = self.retry_after {
+                map.insert("retry_after".to_owned(), ((retry.as_secs_f64() * 1000.0).ceil() / 1000.0).into());
+                map.insert("global".to_owned(), false.into());
+            }
         }
         body
     }

@@ -49,7 +49,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status =
             if self.0.is(Code::MethodNotAllowed) { StatusCode::METHOD_NOT_ALLOWED } else { status_of(self.0.kind()) };
-        (status, axum::Json(self.0.to_json())).into_response()
+        let mut response = (status, axum::Json(self.0.to_json())).into_response();
+        if let Some(retry) = self.0.retry_after() {
+            // discord.py treats a 429 without `Via` as a Cloudflare ban; discord.js needs
+            // `Retry-After` to wait.
+            let headers = response.headers_mut();
+            let seconds = retry.as_secs_f64().ceil().max(1.0).to_string();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+                headers.insert("retry-after", value);
+            }
+            headers.insert("via", axum::http::HeaderValue::from_static("1.1 guildhall"));
+            headers.insert("x-ratelimit-scope", axum::http::HeaderValue::from_static("user"));
+        }
+        response
     }
 }
 

@@ -286,7 +286,12 @@ async fn slowmode_limits_members_but_not_bots_or_moderators() {
     h.core.store().update_channel(&c).await.unwrap();
     let path = messages_path(h.general());
     h.post(&path, &h.user(0), json!({"content": "1"})).await.expect(200);
-    h.post(&path, &h.user(0), json!({"content": "2"})).await.expect_error(429, 20016);
+    let slowed = h.post(&path, &h.user(0), json!({"content": "2"})).await;
+    slowed.expect_error(429, 20016);
+    // Like any 429: when to retry, in the body and headers, and a Via header for discord.py.
+    let retry = slowed.body["retry_after"].as_f64().unwrap();
+    assert!(retry > 0.0 && retry <= 60.0, "{}", slowed.body);
+    assert!(slowed.headers.contains_key("retry-after") && slowed.headers.contains_key("via"));
     h.post(&path, &h.user(1), json!({"content": "1"})).await.expect(200);
     for _ in 0..2 {
         h.post(&path, &h.bot(1), json!({"content": "bot"})).await.expect(200);

@@ -266,7 +266,15 @@ impl Core {
         }
         let since = Timestamp::from_millis(self.now().as_millis() - i64::from(seconds) * 1000);
         let mine = self.newest_since(access.channel.id, since, |m| m.author_id == actor.id()).await?;
-        if mine.is_some() { Err(Error::code(Code::SlowmodeRateLimited)) } else { Ok(()) }
+        match mine {
+            Some(last) => {
+                // Free again `seconds` after the member's last message.
+                let free_at = last.timestamp.as_millis() + i64::from(seconds) * 1000;
+                let wait_ms = u64::try_from(free_at - self.now().as_millis()).unwrap_or(0).max(1);
+                Err(Error::rate_limited(Code::SlowmodeRateLimited, std::time::Duration::from_millis(wait_ms)))
+            }
+            None => Ok(()),
+        }
     }
 
     /// The actor's message with `nonce` from the last few minutes (`enforce_nonce`).
