@@ -167,6 +167,20 @@ async fn at_most_one_hundred_guilds() {
 }
 
 #[tokio::test]
+async fn create_guild_role_and_channel_caps() {
+    let h = Harness::new().await;
+    let roles: Vec<_> = (0..252).map(|n| json!({"id": n, "name": format!("r{n}")})).collect();
+    h.post("/api/v10/guilds", &h.user(0), json!({"name": "many roles", "roles": roles})).await.expect_error(400, 30005);
+    let roles: Vec<_> = (0..251).map(|n| json!({"id": n, "name": format!("r{n}")})).collect();
+    let ok = h.post("/api/v10/guilds", &h.user(0), json!({"name": "just enough", "roles": roles})).await;
+    assert_eq!(ok.expect(201).body["roles"].as_array().unwrap().len(), 251, "@everyone and 250 roles");
+    let channels: Vec<_> = (0..501).map(|n| json!({"name": format!("c{n}")})).collect();
+    h.post("/api/v10/guilds", &h.user(0), json!({"name": "many channels", "channels": channels}))
+        .await
+        .expect_error(400, 30013);
+}
+
+#[tokio::test]
 async fn get_guild() {
     let h = Harness::new().await;
     let r = h.get(&guild_path(&h), &h.user(0)).await;

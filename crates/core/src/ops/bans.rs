@@ -19,6 +19,7 @@ use guildhall_model::user::User;
 use guildhall_store::BanRecord;
 use serde::{Deserialize, Serialize};
 
+use super::messages::{Family, channel_event};
 use super::{Actor, Code, Core, Error, ErrorKind, GuildAccess, Result, views};
 use crate::hierarchy;
 use crate::limits::{self, DELETE_MESSAGE_SECONDS_MAX, FormError, FormErrors, PathSegment};
@@ -263,20 +264,20 @@ impl Core {
         }
         for (channel_id, ids) in by_channel {
             let deleted = self.store().delete_messages(channel_id, &ids).await?;
+            let Some(channel) = self.store().channel(channel_id).await? else { continue };
+            // Through `channel_event`, so a voice channel's chat events also need CONNECT.
             let event = match deleted.as_slice() {
                 [] => continue,
-                [id] => Event::guild(
+                [id] => channel_event(
+                    &channel,
+                    Family::Messages,
                     "MESSAGE_DELETE",
-                    guild_id,
-                    Some(channel_id),
-                    Intents::GUILD_MESSAGES,
                     serde_json::json!({ "id": id, "channel_id": channel_id, "guild_id": guild_id }),
                 ),
-                ids => Event::guild(
+                ids => channel_event(
+                    &channel,
+                    Family::Messages,
                     "MESSAGE_DELETE_BULK",
-                    guild_id,
-                    Some(channel_id),
-                    Intents::GUILD_MESSAGES,
                     serde_json::json!({ "ids": ids, "channel_id": channel_id, "guild_id": guild_id }),
                 ),
             };

@@ -307,6 +307,10 @@ impl Core {
             request.system_channel_flags,
         );
         let icon = request.icon.as_deref().and_then(|uri| image_hash("icon", uri).map_err(|e| errors.push(e)).ok());
+        // The first entry edits @everyone, so the list may hold one more than the role cap.
+        if request.roles.as_ref().is_some_and(|r| r.len() > limits::ROLES_MAX + 1) {
+            return Err(Error::code(Code::MaxRoles));
+        }
         let guild_id: Id<GuildMarker> = self.next_id();
         let (roles, role_ids) = plan_roles(guild_id, request.roles.as_deref().unwrap_or_default(), self, &mut errors);
         let requested = request.channels.as_deref().filter(|c| !c.is_empty());

@@ -6,10 +6,9 @@
 //! roles only need each added or removed role to rank below the actor; server mute and deafen
 //! ignore the hierarchy, as they do on Discord.
 //!
-//! Voice is not implemented yet, so nobody is ever connected: `mute`/`deaf` are stored (they
-//! apply when the member next joins), `channel_id: null` (disconnect) has nothing to do and a
-//! move to a channel is 40032 Target user is not connected to voice, Discord's answer for a
-//! member not in voice.
+//! Voice is not implemented yet, so nobody is ever connected: `mute`/`deaf` and a move to a
+//! channel are 40032 Target user is not connected to voice (Discord's answer for a member not
+//! in voice, after the permission check), and `channel_id: null` (disconnect) has nothing to do.
 
 use guildhall_model::flags::{MemberFlags, Permissions};
 use guildhall_model::guild::Member;
@@ -116,13 +115,16 @@ impl Core {
             access.require(Permissions::MANAGE_ROLES)?;
             record.roles = checked_roles(&access, &record.roles, roles.into_option().unwrap_or_default())?;
         }
-        if let Some(mute) = request.mute {
+        // Discord: "will throw a 400 error if the user is not in a voice channel". Nobody is in
+        // voice until voice exists, so a permitted mute/deafen is 40032 for now.
+        if request.mute.is_some() {
             access.require(Permissions::MUTE_MEMBERS)?;
-            record.mute = mute.into_option().unwrap_or(false);
         }
-        if let Some(deaf) = request.deaf {
+        if request.deaf.is_some() {
             access.require(Permissions::DEAFEN_MEMBERS)?;
-            record.deaf = deaf.into_option().unwrap_or(false);
+        }
+        if request.mute.is_some() || request.deaf.is_some() {
+            return Err(Error::code(Code::TargetNotInVoice));
         }
         if let Some(channel) = request.channel_id {
             access.require(Permissions::MOVE_MEMBERS)?;
