@@ -132,7 +132,7 @@ async fn create_message_validation() {
     assert_eq!(err(am).await.form_error_at(&["allowed_mentions", "parse", "0"]), "BASE_TYPE_CHOICES");
     let am = json!({"content": "x", "allowed_mentions": {"parse": ["users"], "users": ["1"]}});
     assert_eq!(err(am).await.form_error_at(&["allowed_mentions"]), "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE");
-    let reply = json!({"content": "x", "message_reference": {"type": 1, "channel_id": h.general()}});
+    let reply = json!({"content": "x", "message_reference": {"type": 7, "channel_id": h.general()}});
     assert_eq!(err(reply.clone()).await.form_error_at(&["message_reference", "type"]), "BASE_TYPE_CHOICES");
     assert_eq!(err(reply).await.form_error_at(&["message_reference", "message_id"]), "BASE_TYPE_REQUIRED");
 
@@ -141,8 +141,11 @@ async fn create_message_validation() {
     // Embeds alone are a message; clients cannot choose the embed type.
     let r = err(json!({"embeds": [{"title": "t", "type": "video", "provider": {"name": "p"}}]})).await;
     assert_eq!(r.expect(200).body["embeds"][0], json!({"title": "t", "type": "rich"}));
-    // Flags SUPPRESS_EMBEDS and SUPPRESS_NOTIFICATIONS are allowed.
+    // Flags SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS and IS_VOICE_MESSAGE are allowed.
     assert_eq!(err(json!({"content": "x", "flags": 4100})).await.expect(200).body["flags"], 4100);
+    assert_eq!(err(json!({"content": "x", "flags": 8192})).await.expect(200).body["flags"], 8192);
+    // Server-set flags (here HAS_SNAPSHOT) are refused.
+    assert_eq!(err(json!({"content": "x", "flags": 16384})).await.form_error_at(&["flags"]), "BASE_TYPE_INVALID");
 
     h.post(&messages_path("4242424242424242"), &h.user(0), json!({"content": "x"})).await.expect_error(404, 10003);
     h.post(&messages_path("nope"), &h.user(0), json!({"content": "x"})).await.form_error_at(&["channel_id"]);

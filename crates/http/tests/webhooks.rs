@@ -216,3 +216,100 @@ async fn executing_posts_as_the_webhook() {
         .await
         .expect_error(404, 10003);
 }
+
+#[tokio::test]
+async fn a_webhook_reads_edits_and_deletes_its_own_messages() {
+    let mut h = Harness::new().await;
+    let hook = create(&h, "Editor").await;
+    let path = token_path(&hook);
+    let sent = h.call("POST", &format!("{path}?wait=true"), None, Some(json!({"content": "v1"}))).await;
+    sent.expect(200);
+    let mid = sent.str("id");
+    let message = format!("{path}/messages/{mid}");
+
+    let got = h.call("GET", &message, None, None).await;
+    got.expect(200);
+    assert_eq!((got.str("id"), got.str("content")), (mid.clone(), "v1".into()));
+    assert_eq!(got.body["webhook_id"], hook["id"]);
+    assert_eq!(got.body["author"]["username"], "Editor");
+    assert!(got.body.get("nonce").is_none());
+
+    h.drain_events();
+    let u1 = h.seed.users[1].id;
+    let row = json!({"type": 1, "components": [{"type": 2, "style": 1, "label": "b", "custom_id": "b"}]});
+    let edit = json!({"content": format!("v2 <@{u1}> @everyone"), "embeds": [{"title": "t"}], "components": [row]});
+    let r = h.call("PATCH", &message, None, Some(edit)).await;
+    r.expect(200);
+    assert_eq!(r.body["content"], format!("v2 <@{u1}> @everyone"));
+    assert_eq!(r.body["embeds"][0]["title"], "t");
+    assert_eq!(r.body["components"], json!([row]));
+    assert!(r.body["edited_timestamp"].is_string());
+    assert_eq!(r.body["author"]["username"], "Editor");
+    // A webhook's default mentions: users only.
+    assert_eq!(r.body["mentions"][0]["id"], u1.to_string());
+    assert_eq!(r.body["mention_everyone"], false);
+    let events = h.drain_events();
+    assert_eq!(events.iter().map(|e| e.name).collect::<Vec<_>>(), vec!["MESSAGE_UPDATE"]);
+    assert_eq!(events[0].data["content"], r.body["content"]);
+    assert_eq!(events[0].data["webhook_id"], hook["id"]);
+    let everyone = json!({"allowed_mentions": {"parse": ["everyone"]}});
+    assert_eq!(h.call("PATCH", &message, None, Some(everyone)).await.body["mention_everyone"], true);
+    let history = format!("/api/v10/channels/{}/messages/{mid}", h.general());
+    assert_eq!(h.get(&history, &h.user(0)).await.body["embeds"][0]["title"], "t");
+
+    let long = h.call("PATCH", &message, None, Some(json!({"content": "x".repeat(2001)}))).await;
+    assert_eq!(long.form_error_at(&["content"]), "BASE_TYPE_MAX_LENGTH");
+    let bad = h.call("PATCH", &message, None, Some(json!({"components": [{"components": []}]}))).await;
+    assert_eq!(bad.form_error_at(&["components", "0", "type"]), "BASE_TYPE_REQUIRED");
+    let empty = json!({"content": "", "embeds": [], "components": []});
+    h.call("PATCH", &message, None, Some(empty)).await.expect_error(400, 50006);
+
+    h.drain_events();
+    h.call("DELETE", &message, None, None).await.expect(204);
+    let events = h.drain_events();
+    assert_eq!(events[0].name, "MESSAGE_DELETE");
+    assert_eq!(*events[0].data, json!({"id": mid, "channel_id": h.general(), "guild_id": h.guild_id().to_string()}));
+    h.call("GET", &message, None, None).await.expect_error(404, 10008);
+    h.call("PATCH", &message, None, Some(json!({"content": "x"}))).await.expect_error(404, 10008);
+    h.call("DELETE", &message, None, None).await.expect_error(404, 10008);
+}
+
+#[tokio::test]
+async fn webhook_message_routes_only_reach_that_webhooks_messages() {
+    let h = Harness::new().await;
+    let (hook, other) = (create(&h, "one").await, create(&h, "two").await);
+    let path = token_path(&hook);
+    let mine = h.call("POST", &format!("{path}?wait=1"), None, Some(json!({"content": "mine"}))).await.str("id");
+    let theirs =
+        h.call("POST", &format!("{}?wait=1", token_path(&other)), None, Some(json!({"content": "x"}))).await.str("id");
+    let user =
+        h.post(&format!("/api/v10/channels/{}/messages", h.general()), &h.user(0), json!({"content": "u"})).await;
+    for id in [theirs, user.str("id"), "4242424242424242".to_owned()] {
+        let at = format!("{path}/messages/{id}");
+        h.call("GET", &at, None, None).await.expect_error(404, 10008);
+        h.call("PATCH", &at, None, Some(json!({"content": "hijack"}))).await.expect_error(404, 10008);
+        h.call("DELETE", &at, None, None).await.expect_error(404, 10008);
+    }
+    assert_eq!(
+        h.get(&format!("/api/v10/channels/{}/messages/{}", h.general(), user.str("id")), &h.user(0))
+            .await
+            .str("content"),
+        "u"
+    );
+
+    // The token is the credential: a wrong one is 50027, an unknown webhook 10015.
+    let id = hook["id"].as_str().unwrap();
+    for method in ["GET", "PATCH", "DELETE"] {
+        let body = (method == "PATCH").then(|| json!({"content": "x"}));
+        let wrong = format!("/api/v10/webhooks/{id}/not-the-token/messages/{mine}");
+        h.call(method, &wrong, None, body.clone()).await.expect_error(401, 50027);
+        let unknown = format!("/api/v10/webhooks/4242424242424242/t/messages/{mine}");
+        h.call(method, &unknown, None, body.clone()).await.expect_error(404, 10015);
+        h.call(method, &format!("{path}/messages/abc"), None, body).await.form_error_at(&["message_id"]);
+    }
+    // `thread_id` must name a thread of the webhook's channel.
+    let at = format!("{path}/messages/{mine}");
+    h.call("GET", &format!("{at}?thread_id={}", h.general()), None, None).await.expect_error(404, 10003);
+    h.call("GET", &format!("{at}?thread_id=abc"), None, None).await.form_error_at(&["thread_id"]);
+    h.call("GET", &at, None, None).await.expect(200);
+}

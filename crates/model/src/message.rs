@@ -280,6 +280,32 @@ pub struct ChannelMention {
     pub name: String,
 }
 
+/// The copy of a forwarded message that a forward carries (`message_snapshots[]`): taken when
+/// the forward is sent and never updated afterwards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageSnapshot {
+    pub message: SnapshotMessage,
+}
+
+/// The subset of a message kept in a snapshot (Discord's "snapshot message"): no author, no
+/// ids, no reactions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotMessage {
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    pub content: String,
+    pub embeds: Vec<Embed>,
+    pub attachments: Vec<Attachment>,
+    pub timestamp: Timestamp,
+    pub edited_timestamp: Option<Timestamp>,
+    pub flags: MessageFlags,
+    /// The mentioned users, without members.
+    pub mentions: Vec<User>,
+    pub mention_roles: Vec<Id<RoleMarker>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<serde_json::Value>>,
+}
+
 /// A message, as REST returns it and as MESSAGE_CREATE / MESSAGE_UPDATE carry it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
@@ -317,6 +343,9 @@ pub struct Message {
     pub flags: Option<MessageFlags>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_reference: Option<MessageReference>,
+    /// Forwards: the forwarded message as it was (one snapshot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_snapshots: Option<Vec<MessageSnapshot>>,
     /// Present on replies: the referenced message, or null when it was deleted.
     #[serde(default, deserialize_with = "nullable::present", skip_serializing_if = "Option::is_none")]
     pub referenced_message: Option<Nullable<Box<Message>>>,
@@ -354,6 +383,19 @@ mod tests {
         let r: MessageReference = serde_json::from_str(json).unwrap();
         assert_eq!(r.kind, Some(MessageReferenceType::Default));
         assert_eq!(serde_json::to_string(&r).unwrap(), json);
+    }
+
+    #[test]
+    fn snapshot_shape() {
+        let json = r#"{"message":{"type":0,"content":"guh","embeds":[],"attachments":[],"timestamp":"2023-02-17T19:52:19.184000+00:00","edited_timestamp":null,"flags":0,"mentions":[],"mention_roles":[]}}"#;
+        let s: MessageSnapshot = serde_json::from_str(json).unwrap();
+        assert_eq!(s.message.content, "guh");
+        assert_eq!(s.message.components, None);
+        assert_eq!(serde_json::to_string(&s).unwrap(), json);
+        let with = r#"{"message":{"type":19,"content":"","embeds":[],"attachments":[],"timestamp":"2023-02-17T19:52:19.184000+00:00","edited_timestamp":null,"flags":4,"mentions":[],"mention_roles":["5"],"components":[{"type":1}]}}"#;
+        let s: MessageSnapshot = serde_json::from_str(with).unwrap();
+        assert_eq!((s.message.kind, s.message.flags), (MessageType::Reply, MessageFlags::SUPPRESS_EMBEDS));
+        assert_eq!(serde_json::to_string(&s).unwrap(), with);
     }
 
     #[test]

@@ -262,3 +262,27 @@ impl PinStore for SqliteStore {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// Rows written before messages kept components and snapshots still decode, with none.
+    #[test]
+    fn rows_without_components_decode() {
+        let old = r#"{"id":"1311130200964943873","channel_id":"5","guild_id":null,"author_id":"7","kind":0,
+            "content":"old","timestamp":"2025-01-01T00:00:00.000000+00:00","edited_timestamp":null,"tts":false,
+            "mention_everyone":false,"mention_user_ids":[],"mention_role_ids":[],"embeds":[],"attachments":[],
+            "nonce":null,"pinned":false,"flags":0,"message_reference":null,"webhook_id":null,
+            "application_id":null,"webhook_author":null}"#;
+        let m = decode(old, false).unwrap();
+        assert_eq!(m.content, "old");
+        assert!(m.components.is_empty() && m.message_snapshots.is_empty());
+        // Plain messages are still written without the new keys.
+        let written = to_json(&m, "messages").unwrap();
+        assert!(!written.contains("components") && !written.contains("message_snapshots"), "{written}");
+        assert_eq!(decode(&written, false).unwrap(), m);
+    }
+}

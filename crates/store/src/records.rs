@@ -7,7 +7,7 @@ use guildhall_model::flags::{ApplicationFlags, MemberFlags, MessageFlags};
 use guildhall_model::id::marker::{
     ApplicationMarker, ChannelMarker, EmojiMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker, WebhookMarker,
 };
-use guildhall_model::message::{Attachment, Embed, MessageReference, MessageType, Nonce};
+use guildhall_model::message::{Attachment, Embed, MessageReference, MessageSnapshot, MessageType, Nonce};
 use guildhall_model::user::User;
 use guildhall_model::webhook::WebhookType;
 use serde::{Deserialize, Serialize};
@@ -102,6 +102,13 @@ pub struct MessageRecord {
     pub application_id: Option<Id<ApplicationMarker>>,
     /// Display name/avatar override of webhook messages.
     pub webhook_author: Option<User>,
+    /// Components as the author sent them (JSON objects, validated only lightly). Records
+    /// written before components were kept have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<serde_json::Value>,
+    /// A forward's copy of the forwarded message, frozen when it was sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub message_snapshots: Vec<MessageSnapshot>,
 }
 
 impl MessageRecord {
@@ -136,6 +143,8 @@ impl MessageRecord {
             webhook_id: None,
             application_id: None,
             webhook_author: None,
+            components: Vec::new(),
+            message_snapshots: Vec::new(),
         }
     }
 }

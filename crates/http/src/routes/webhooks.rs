@@ -5,9 +5,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use guildhall_core::ops::webhooks::{CreateWebhook, ExecuteQuery, ExecuteWebhook, UpdateWebhook};
+use guildhall_core::ops::messages::EditMessage;
+use guildhall_core::ops::webhooks::{CreateWebhook, ExecuteQuery, ExecuteWebhook, UpdateWebhook, WebhookMessageQuery};
 use guildhall_model::Id;
-use guildhall_model::id::marker::{ChannelMarker, GuildMarker, WebhookMarker};
+use guildhall_model::id::marker::{ChannelMarker, GuildMarker, MessageMarker, WebhookMarker};
+use guildhall_model::message::Message;
 use guildhall_model::webhook::Webhook;
 
 use super::no_content;
@@ -16,6 +18,7 @@ use crate::error::ApiResult;
 use crate::extract::{Auth, Body, Path, Query};
 
 type TokenPath = (Id<WebhookMarker>, String);
+type TokenMessagePath = (Id<WebhookMarker>, String, Id<MessageMarker>);
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -28,6 +31,10 @@ pub(crate) fn routes() -> Router<AppState> {
                 .patch(update_webhook_with_token)
                 .delete(delete_webhook_with_token)
                 .post(execute_webhook),
+        )
+        .route(
+            "/webhooks/{webhook_id}/{token}/messages/{message_id}",
+            get(webhook_message).patch(edit_webhook_message).delete(delete_webhook_message),
         )
 }
 
@@ -115,4 +122,30 @@ async fn execute_webhook(
         Some(message) => Json(message).into_response(),
         None => no_content(),
     })
+}
+
+async fn webhook_message(
+    State(state): State<AppState>,
+    Path((webhook_id, token, message_id)): Path<TokenMessagePath>,
+    Query(query): Query<WebhookMessageQuery>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(state.core.webhook_message(webhook_id, &token, message_id, query).await?))
+}
+
+async fn edit_webhook_message(
+    State(state): State<AppState>,
+    Path((webhook_id, token, message_id)): Path<TokenMessagePath>,
+    Query(query): Query<WebhookMessageQuery>,
+    Body(body): Body<EditMessage>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(state.core.edit_webhook_message(webhook_id, &token, message_id, query, body).await?))
+}
+
+async fn delete_webhook_message(
+    State(state): State<AppState>,
+    Path((webhook_id, token, message_id)): Path<TokenMessagePath>,
+    Query(query): Query<WebhookMessageQuery>,
+) -> ApiResult<Response> {
+    state.core.delete_webhook_message(webhook_id, &token, message_id, query).await?;
+    Ok(no_content())
 }

@@ -1,5 +1,8 @@
 //! Conformance cases: Messages: create, edit, paging across buckets, tombstones, bulk delete.
 
+use guildhall_model::flags::MessageFlags;
+use guildhall_model::message::{MessageSnapshot, MessageType, SnapshotMessage};
+
 use super::*;
 
 pub async fn message_create_get_update(store: &dyn Store) {
@@ -14,10 +17,35 @@ pub async fn message_create_get_update(store: &dyn Store) {
     m.embeds = vec![Embed { title: Some("t".into()), ..Embed::default() }];
     m.nonce = Some(Nonce::String("n1".into()));
     m.mention_user_ids = vec![m.author_id];
+    // Components are kept as sent, key order and unknown fields included.
+    m.components = vec![serde_json::json!({
+        "type": 1,
+        "components": [{"type": 2, "style": 1, "label": "Go", "custom_id": "go", "x-extra": [1, null]}]
+    })];
+    let snapshot = SnapshotMessage {
+        kind: MessageType::Reply,
+        content: "forwarded".into(),
+        embeds: vec![Embed { title: Some("e".into()), ..Embed::default() }],
+        attachments: Vec::new(),
+        timestamp: ts(T0),
+        edited_timestamp: Some(ts(T0 + 1_000)),
+        flags: MessageFlags::SUPPRESS_EMBEDS,
+        mentions: vec![User::new(m.author_id, "someone")],
+        mention_roles: vec![id()],
+        components: Some(vec![serde_json::json!({"type": 10, "content": "hi"})]),
+    };
+    m.message_snapshots = vec![MessageSnapshot { message: snapshot }];
     store.update_message(&m).await.unwrap();
     let got = store.message(cid, ids[0]).await.unwrap().unwrap();
     assert_eq!(got, m);
     assert_eq!(got.edited_timestamp, Some(ts(T0 + 5_000)));
+    assert_eq!(got.components[0]["components"][0]["x-extra"], serde_json::json!([1, null]));
+    assert_eq!(got.message_snapshots[0].message.content, "forwarded");
+    // And on create, not only on update.
+    let mut fresh = message(cid, m.guild_id, m.author_id, id(), "with components");
+    fresh.components = vec![serde_json::json!({"type": 17, "components": []})];
+    store.create_message(&fresh).await.unwrap();
+    assert_eq!(store.message(cid, fresh.id).await.unwrap().unwrap().components, fresh.components);
     assert_eq!(store.message(cid, id()).await.unwrap(), None);
     // The id alone is not enough: the channel must match.
     assert_eq!(store.message(id(), ids[0]).await.unwrap(), None);

@@ -13,8 +13,9 @@ use guildhall_store::{MessageAnchor, MessageRecord};
 use serde::Deserialize;
 
 use super::RenderOptions;
+use super::components;
 use super::mentions::{self, Author, DefaultParse, Policy};
-use crate::limits::{self, FormError, FormErrors, PathSegment};
+use crate::limits::{self, FormError, FormErrors, PathSegment, codes};
 use crate::ops::{Actor, ChannelAccess, Code, Core, Error, Result};
 
 /// `POST /channels/{id}/messages`.
@@ -32,7 +33,7 @@ pub struct CreateMessage {
     pub allowed_mentions: Option<AllowedMentions>,
     #[serde(default)]
     pub message_reference: Option<MessageReference>,
-    /// Accepted so that messages carrying only components are not "empty"; not stored yet.
+    /// Kept as sent, after light shape and count checks.
     #[serde(default)]
     pub components: Option<Vec<serde_json::Value>>,
     #[serde(default)]
@@ -41,21 +42,21 @@ pub struct CreateMessage {
     pub enforce_nonce: Option<bool>,
 }
 
-/// The flags a message may be created with (protocol.md §3.5; voice messages and components
-/// v2 need attachments and components, which are not supported).
-pub(crate) const CREATE_FLAGS: MessageFlags = MessageFlags::SUPPRESS_EMBEDS.union(MessageFlags::SUPPRESS_NOTIFICATIONS);
+/// The flags a message may be created with (protocol.md §3.5).
+pub(crate) const CREATE_FLAGS: MessageFlags = MessageFlags::CREATABLE;
 
 /// How long `enforce_nonce` remembers a nonce ("the past few minutes").
 const NONCE_WINDOW_MS: i64 = 5 * 60 * 1000;
 
-/// Checks the fields every kind of author sends: `content` length, `embeds`, `nonce`,
-/// `flags` and `allowed_mentions`.
+/// Checks the fields every kind of author sends: `content` length, `embeds`, `flags`,
+/// `allowed_mentions` and `components` (with IS_COMPONENTS_V2: no `content` or `embeds`).
 pub(crate) fn validate_body(
     errors: &mut FormErrors,
     content: Option<&str>,
     embeds: Option<&[Embed]>,
     flags: Option<MessageFlags>,
     allowed_mentions: Option<&AllowedMentions>,
+    components: Option<&[serde_json::Value]>,
 ) {
     if let Some(content) = content {
         errors.check(limits::validate_message_content(content));
@@ -69,11 +70,18 @@ pub(crate) fn validate_body(
         errors.push(FormError::new(
             vec![PathSegment::field("flags")],
             "BASE_TYPE_INVALID",
-            "Only SUPPRESS_EMBEDS and SUPPRESS_NOTIFICATIONS can be set.",
+            "Only SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE and IS_COMPONENTS_V2 can be set.",
         ));
     }
     if let Some(allowed) = allowed_mentions {
         mentions::validate_allowed_mentions(allowed, errors);
+    }
+    let v2 = flags.is_some_and(|f| f.contains(MessageFlags::IS_COMPONENTS_V2));
+    if let Some(components) = components {
+        components::validate(errors, components, v2);
+    }
+    if v2 {
+        components::validate_v2_legacy(errors, content.unwrap_or_default(), embeds.unwrap_or_default());
     }
 }
 
@@ -102,9 +110,12 @@ pub(crate) fn sanitize_embeds(embeds: Vec<Embed>) -> Vec<Embed> {
         .collect()
 }
 
-/// Nothing to show: blank content and no embeds (50006).
-pub(crate) fn is_empty(content: &str, embeds: &[Embed]) -> bool {
-    content.trim().is_empty() && embeds.is_empty()
+/// Nothing to show: blank content, no embeds, no components and no forwarded message (50006).
+pub(crate) fn is_empty(record: &MessageRecord) -> bool {
+    record.content.trim().is_empty()
+        && record.embeds.is_empty()
+        && record.components.is_empty()
+        && record.message_snapshots.is_empty()
 }
 
 /// Message types that are system notices rather than something a user wrote.
@@ -130,7 +141,8 @@ struct Reply {
 }
 
 impl Core {
-    /// `POST /channels/{id}/messages` ⇒ the message, MESSAGE_CREATE.
+    /// `POST /channels/{id}/messages` ⇒ the message, MESSAGE_CREATE. A `message_reference`
+    /// makes a reply (type 0) or a forward (type 1, see `forward`).
     pub async fn create_message(
         &self,
         actor: &Actor,
@@ -144,17 +156,25 @@ impl Core {
             request.embeds.as_deref(),
             request.flags,
             request.allowed_mentions.as_ref(),
+            request.components.as_deref(),
         );
         if let Some(nonce) = &request.nonce {
             errors.check(limits::validate_nonce(nonce));
         }
+        let forward = request.message_reference.as_ref().filter(|r| r.kind == Some(MessageReferenceType::Forward));
         if let Some(reference) = &request.message_reference {
             let at = |field| vec![PathSegment::field("message_reference"), PathSegment::field(field)];
-            if reference.kind.is_some_and(|k| k != MessageReferenceType::Default) {
-                errors.push(FormError::new(at("type"), "BASE_TYPE_CHOICES", "Only replies (type 0) are supported."));
+            if reference.kind.is_some_and(|k| matches!(k, MessageReferenceType::Unknown(_))) {
+                errors.push(FormError::new(at("type"), codes::BASE_TYPE_CHOICES, "Value must be one of (0, 1)."));
             }
             if reference.message_id.is_none() {
                 errors.push(FormError::required(&at("message_id")));
+            }
+            if forward.is_some() {
+                if reference.channel_id.is_none() {
+                    errors.push(FormError::required(&at("channel_id")));
+                }
+                super::forward::validate_alone(&mut errors, &request);
             }
         }
         errors.into_result()?;
@@ -164,15 +184,29 @@ impl Core {
             return Err(Error::code(Code::NonTextChannel));
         }
         access.require(Permissions::SEND_MESSAGES)?;
-        let content = request.content.unwrap_or_default();
-        let embeds = sanitize_embeds(request.embeds.unwrap_or_default());
-        let has_components = request.components.as_ref().is_some_and(|c| !c.is_empty());
-        if is_empty(&content, &embeds) && !has_components {
+        let mut record = MessageRecord::new(
+            self.next_id(),
+            channel_id,
+            access.guild_id(),
+            actor.id(),
+            request.content.unwrap_or_default(),
+        );
+        record.embeds = sanitize_embeds(request.embeds.unwrap_or_default());
+        record.components = request.components.unwrap_or_default();
+        record.flags = request.flags.unwrap_or_default();
+        if forward.is_none() && is_empty(&record) {
             return Err(Error::code(Code::EmptyMessage));
         }
-        let reply = match &request.message_reference {
-            Some(reference) => self.reply(&access, reference).await?,
-            None => None,
+        let reply = match (&request.message_reference, forward) {
+            (_, Some(reference)) => {
+                let (reference, snapshot) = self.forward_snapshot(actor, reference).await?;
+                record.message_reference = Some(reference);
+                record.message_snapshots = vec![snapshot];
+                record.flags |= MessageFlags::HAS_SNAPSHOT;
+                None
+            }
+            (Some(reference), None) => self.reply(&access, reference).await?,
+            (None, None) => None,
         };
         self.check_slowmode(actor, &access).await?;
         if request.enforce_nonce == Some(true)
@@ -189,13 +223,11 @@ impl Core {
             roles: access.guild.as_ref().map_or(&[], |g| g.roles.as_slice()),
             can_mention_everyone: access.permissions.contains(Permissions::MENTION_EVERYONE),
         };
-        let mentioned = self.resolve_mentions(&content, &policy, author, reply.as_ref().and_then(|r| r.author)).await?;
-        let mut record = MessageRecord::new(self.next_id(), channel_id, access.guild_id(), actor.id(), content);
-        record.embeds = embeds;
+        let mentioned =
+            self.resolve_mentions(&record.content, &policy, author, reply.as_ref().and_then(|r| r.author)).await?;
         // Without SEND_TTS_MESSAGES Discord quietly sends a normal message.
         record.tts = request.tts == Some(true) && access.permissions.contains(Permissions::SEND_TTS_MESSAGES);
         record.nonce = request.nonce;
-        record.flags = request.flags.unwrap_or_default();
         record.mention_user_ids = mentioned.users;
         record.mention_role_ids = mentioned.roles;
         record.mention_everyone = mentioned.everyone;
@@ -205,7 +237,6 @@ impl Core {
         }
         self.insert_message(&access.channel, &record).await
     }
-
     /// Stores a new message and publishes MESSAGE_CREATE; returns it as the create response
     /// shows it (with the nonce).
     pub(crate) async fn insert_message(&self, channel: &Channel, record: &MessageRecord) -> Result<Message> {

@@ -1,19 +1,22 @@
 //! Editing and deleting messages (protocol.md §3.4): the author edits what it wrote; moderators
 //! with MANAGE_MESSAGES may only suppress embeds, delete, and bulk-delete recent messages.
 
+use guildhall_model::channel::Channel;
 use guildhall_model::flags::{MessageFlags, Permissions};
 use guildhall_model::id::marker::{ChannelMarker, MessageMarker};
 use guildhall_model::message::{AllowedMentions, Embed, Message, MessageType};
 use guildhall_model::{Id, Nullable};
+use guildhall_store::MessageRecord;
 use serde::Deserialize;
 
 use super::create::{is_empty, is_system, sanitize_embeds};
 use super::mentions::{self, Author, DefaultParse, Policy};
-use super::{Family, RenderOptions, channel_event};
+use super::{Family, RenderOptions, channel_event, components};
 use crate::limits::{self, FormError, FormErrors, PathSegment};
 use crate::ops::{Actor, Code, Core, Error, Result};
 
-/// `PATCH /channels/{id}/messages/{id}`: every field optional; `null` clears.
+/// `PATCH /channels/{id}/messages/{id}` and `PATCH /webhooks/{id}/{token}/messages/{id}`:
+/// every field optional; `null` clears.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct EditMessage {
     #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
@@ -24,7 +27,7 @@ pub struct EditMessage {
     pub flags: Option<Nullable<MessageFlags>>,
     #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
     pub allowed_mentions: Option<Nullable<AllowedMentions>>,
-    /// Accepted (libraries send `[]`), not stored.
+    /// Replaces the components (same checks as on create); `null` or `[]` removes them.
     #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
     pub components: Option<Nullable<Vec<serde_json::Value>>>,
     /// Accepted (libraries send `[]`), not stored: there are no uploads yet.
@@ -38,11 +41,26 @@ pub struct BulkDelete {
     pub messages: Option<Vec<Id<MessageMarker>>>,
 }
 
+/// The checks of an edit that need no stored message: `content` length, `embeds`,
+/// `allowed_mentions`.
+pub(crate) fn validate_edit(request: &EditMessage) -> Result<()> {
+    let mut errors = FormErrors::new();
+    if let Some(Nullable::Value(content)) = &request.content {
+        errors.check(limits::validate_message_content(content));
+    }
+    if let Some(Nullable::Value(embeds)) = &request.embeds {
+        errors.extend(limits::validate_embeds(embeds));
+    }
+    if let Some(Nullable::Value(allowed)) = &request.allowed_mentions {
+        mentions::validate_allowed_mentions(allowed, &mut errors);
+    }
+    Ok(errors.into_result()?)
+}
+
 impl Core {
-    /// `PATCH /channels/{id}/messages/{id}` ⇒ the message, MESSAGE_UPDATE. The author may
-    /// change content, embeds, SUPPRESS_EMBEDS and the mentions' policy (mentions are
-    /// recomputed and `edited_timestamp` set when content or embeds change); anyone else needs
-    /// MANAGE_MESSAGES and may only toggle SUPPRESS_EMBEDS (50005 otherwise).
+    /// `PATCH /channels/{id}/messages/{id}` ⇒ the message, MESSAGE_UPDATE. The author edits
+    /// its message freely; anyone else needs MANAGE_MESSAGES and may only
+    /// toggle SUPPRESS_EMBEDS (50005 otherwise).
     pub async fn edit_message(
         &self,
         actor: &Actor,
@@ -50,57 +68,27 @@ impl Core {
         message_id: Id<MessageMarker>,
         request: EditMessage,
     ) -> Result<Message> {
-        let mut errors = FormErrors::new();
-        if let Some(Nullable::Value(content)) = &request.content {
-            errors.check(limits::validate_message_content(content));
-        }
-        if let Some(Nullable::Value(embeds)) = &request.embeds {
-            errors.extend(limits::validate_embeds(embeds));
-        }
-        if let Some(Nullable::Value(allowed)) = &request.allowed_mentions {
-            mentions::validate_allowed_mentions(allowed, &mut errors);
-        }
-        errors.into_result()?;
-
+        validate_edit(&request)?;
         let access = self.message_channel(actor, channel_id).await?;
         let mut record = self.load_message(channel_id, message_id).await?;
         if is_system(record.kind) {
             return Err(Error::code(Code::SystemMessage));
         }
-        let wanted = request.flags.map(|f| f.into_option().unwrap_or_default());
         let own = record.webhook_id.is_none() && record.author_id == actor.id();
-        if !own {
+        if own {
+            let author = Author {
+                guild_id: access.guild_id(),
+                roles: access.guild.as_ref().map_or(&[], |g| g.roles.as_slice()),
+                can_mention_everyone: access.permissions.contains(Permissions::MENTION_EVERYONE),
+            };
+            self.apply_author_edit(&mut record, request, author, DefaultParse::All).await?;
+        } else {
             let moderator = access.permissions.contains(Permissions::MANAGE_MESSAGES);
-            if !moderator || request.content.is_some() || request.embeds.is_some() {
+            if !moderator || request.content.is_some() || request.embeds.is_some() || request.components.is_some() {
                 return Err(Error::code(Code::CannotEditOthersMessage));
             }
-            if let Some(wanted) = wanted {
+            if let Some(wanted) = request.flags.map(|f| f.into_option().unwrap_or_default()) {
                 record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
-            }
-        } else {
-            if let Some(wanted) = wanted {
-                // Only SUPPRESS_EMBEDS can be toggled; IS_COMPONENTS_V2 can be set, never
-                // cleared; other bits are the server's and libraries echo them back as they were.
-                record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
-                record.flags |= wanted & MessageFlags::IS_COMPONENTS_V2;
-            }
-            let content_changed = request.content.is_some();
-            let edited = content_changed || request.embeds.is_some();
-            if let Some(content) = request.content {
-                record.content = content.into_option().unwrap_or_default();
-            }
-            if let Some(embeds) = request.embeds {
-                record.embeds = sanitize_embeds(embeds.into_option().unwrap_or_default());
-            }
-            if edited {
-                record.edited_timestamp = Some(self.now());
-            }
-            if is_empty(&record.content, &record.embeds) {
-                return Err(Error::code(Code::EmptyMessage));
-            }
-            if content_changed || request.allowed_mentions.is_some() {
-                self.recompute_mentions(&access, &mut record, request.allowed_mentions.and_then(Nullable::into_option))
-                    .await?;
             }
         }
         self.store().update_message(&record).await?;
@@ -112,19 +100,65 @@ impl Core {
         self.render_message(&record, RenderOptions { viewer: Some(actor.id()), ..RenderOptions::default() }).await
     }
 
+    /// An edit by the message's author (a user, or a webhook through its token): content,
+    /// embeds and components are replaced (`null` clears) and set `edited_timestamp`;
+    /// SUPPRESS_EMBEDS toggles; IS_COMPONENTS_V2 can be set, never cleared (other flag bits are
+    /// the server's, and libraries echo them back as they were); mentions are recomputed when
+    /// content or `allowed_mentions` change. The result must show something (50006), its
+    /// components fit its kind, and a components-v2 message has no content or embeds (50035).
+    pub(crate) async fn apply_author_edit(
+        &self,
+        record: &mut MessageRecord,
+        request: EditMessage,
+        author: Author<'_>,
+        default: DefaultParse,
+    ) -> Result<()> {
+        if let Some(wanted) = request.flags.map(|f| f.into_option().unwrap_or_default()) {
+            record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
+            record.flags |= wanted & MessageFlags::IS_COMPONENTS_V2;
+        }
+        let content_changed = request.content.is_some();
+        let components_changed = request.components.is_some();
+        if request.content.is_some() || request.embeds.is_some() || components_changed {
+            record.edited_timestamp = Some(self.now());
+        }
+        if let Some(content) = request.content {
+            record.content = content.into_option().unwrap_or_default();
+        }
+        if let Some(embeds) = request.embeds {
+            record.embeds = sanitize_embeds(embeds.into_option().unwrap_or_default());
+        }
+        if let Some(new) = request.components {
+            record.components = new.into_option().unwrap_or_default();
+        }
+        let mut errors = FormErrors::new();
+        let v2 = record.flags.contains(MessageFlags::IS_COMPONENTS_V2);
+        if components_changed {
+            components::validate(&mut errors, &record.components, v2);
+        }
+        if v2 {
+            components::validate_v2_legacy(&mut errors, &record.content, &record.embeds);
+        }
+        errors.into_result()?;
+        if is_empty(record) {
+            return Err(Error::code(Code::EmptyMessage));
+        }
+        if content_changed || request.allowed_mentions.is_some() {
+            let allowed = request.allowed_mentions.and_then(Nullable::into_option);
+            self.recompute_mentions(record, allowed, author, default).await?;
+        }
+        Ok(())
+    }
+
     /// Mentions of edited content. A reply keeps pinging the replied-to author if it did.
     async fn recompute_mentions(
         &self,
-        access: &crate::ops::ChannelAccess,
-        record: &mut guildhall_store::MessageRecord,
+        record: &mut MessageRecord,
         allowed: Option<AllowedMentions>,
+        author: Author<'_>,
+        default: DefaultParse,
     ) -> Result<()> {
-        let policy = Policy::new(allowed.as_ref(), DefaultParse::All);
-        let author = Author {
-            guild_id: access.guild_id(),
-            roles: access.guild.as_ref().map_or(&[], |g| g.roles.as_slice()),
-            can_mention_everyone: access.permissions.contains(Permissions::MENTION_EVERYONE),
-        };
+        let policy = Policy::new(allowed.as_ref(), default);
         let mut resolved = self.resolve_mentions(&record.content, &policy, author, None).await?;
         if record.kind == MessageType::Reply
             && let Some(reference) = &record.message_reference
@@ -139,6 +173,16 @@ impl Core {
         record.mention_user_ids = resolved.users;
         record.mention_role_ids = resolved.roles;
         record.mention_everyone = resolved.everyone;
+        Ok(())
+    }
+
+    /// MESSAGE_DELETE for a message of `channel`.
+    pub(crate) async fn publish_message_deleted(&self, channel: &Channel, message_id: Id<MessageMarker>) -> Result<()> {
+        let mut data = serde_json::json!({ "id": message_id, "channel_id": channel.id });
+        if let (Some(guild_id), Some(map)) = (channel.guild_id, data.as_object_mut()) {
+            map.insert("guild_id".to_owned(), super::to_json(&guild_id)?);
+        }
+        self.publish(channel_event(channel, Family::Messages, "MESSAGE_DELETE", data)).await;
         Ok(())
     }
 
@@ -162,12 +206,7 @@ impl Core {
         if !self.store().delete_message(channel_id, message_id).await? {
             return Err(Error::code(Code::UnknownMessage));
         }
-        let mut data = serde_json::json!({ "id": message_id, "channel_id": channel_id });
-        if let (Some(guild_id), Some(map)) = (access.guild_id(), data.as_object_mut()) {
-            map.insert("guild_id".to_owned(), super::to_json(&guild_id)?);
-        }
-        self.publish(channel_event(&access.channel, Family::Messages, "MESSAGE_DELETE", data)).await;
-        Ok(())
+        self.publish_message_deleted(&access.channel, message_id).await
     }
 
     /// `POST /channels/{id}/messages/bulk-delete` ⇒ 204, MESSAGE_DELETE_BULK with the ids that

@@ -1,10 +1,13 @@
 //! Messages: history, one message, typing (protocol.md §3.4 "Channels / messages"); posting in
-//! `create` (§3.5), edits and deletes in `edit`; mentions and rendering are shared with
-//! webhooks, pins and reactions. Events per §2.2: guild members who can view the channel (and
-//! connect, for voice channels) with GUILD_* intents, or a DM's recipients with DIRECT_* intents.
+//! `create` (§3.5) with forwards in `forward` and components in `components`, edits and
+//! deletes in `edit`; mentions and rendering are shared with webhooks, pins and reactions.
+//! Events per §2.2: guild members who can view the channel (and connect, for voice channels)
+//! with GUILD_* intents, or a DM's recipients with DIRECT_* intents.
 
+pub(crate) mod components;
 pub(crate) mod create;
 mod edit;
+mod forward;
 pub(crate) mod mentions;
 pub(crate) mod render;
 
@@ -18,6 +21,7 @@ use guildhall_store::{MessageAnchor, MessageRecord};
 use serde::{Deserialize, Serialize};
 
 pub use create::CreateMessage;
+pub(crate) use edit::validate_edit;
 pub use edit::{BulkDelete, EditMessage};
 pub use mentions::{Parsed as ParsedMentions, parse as parse_mentions};
 pub(crate) use render::RenderOptions;

@@ -115,8 +115,9 @@ impl People {
             application_id: r.application_id,
             flags: Some(r.flags),
             message_reference: r.message_reference.clone(),
+            message_snapshots: (!r.message_snapshots.is_empty()).then(|| r.message_snapshots.clone()),
             referenced_message: None,
-            components: Some(Vec::new()),
+            components: Some(r.components.clone()),
             channel_type: options.channel_type,
             position: None,
         }

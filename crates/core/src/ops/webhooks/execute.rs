@@ -3,17 +3,18 @@
 //! `username`/`avatar_url` overrides), and only user mentions ping unless `allowed_mentions`
 //! says otherwise.
 
+use guildhall_model::Id;
 use guildhall_model::flags::MessageFlags;
 use guildhall_model::id::marker::{ChannelMarker, WebhookMarker};
 use guildhall_model::message::{AllowedMentions, Embed, Message};
-use guildhall_model::{Id, Nullable};
 use guildhall_store::MessageRecord;
 use serde::Deserialize;
 
+use super::messages::webhook_voice;
 use super::validate_name;
 use crate::limits::{FormError, FormErrors, PathSegment};
 use crate::ops::messages::create::{is_empty, sanitize_embeds, validate_body};
-use crate::ops::messages::mentions::{Author, DefaultParse, Policy};
+use crate::ops::messages::mentions::{DefaultParse, Policy};
 use crate::ops::messages::render::webhook_user;
 use crate::ops::views::short_hash;
 use crate::ops::{Code, Core, Error, Result};
@@ -33,7 +34,7 @@ pub struct ExecuteWebhook {
     pub embeds: Option<Vec<Embed>>,
     #[serde(default)]
     pub allowed_mentions: Option<AllowedMentions>,
-    /// Accepted so that component-only messages are not "empty"; not stored yet.
+    /// Kept as sent, like a user's (see `messages::components`).
     #[serde(default)]
     pub components: Option<Vec<serde_json::Value>>,
     #[serde(default)]
@@ -80,6 +81,7 @@ impl Core {
             request.embeds.as_deref(),
             request.flags,
             request.allowed_mentions.as_ref(),
+            request.components.as_deref(),
         );
         if let Some(username) = &request.username {
             errors.check(validate_name("username", username));
@@ -87,35 +89,21 @@ impl Core {
         errors.into_result()?;
 
         let webhook = self.token_webhook(id, token).await?;
-        let store = self.store();
-        let home = store.channel(webhook.channel_id).await?.ok_or_else(|| Error::code(Code::UnknownWebhook))?;
-        let channel = match query.thread_id {
-            None => home,
-            Some(thread_id) => store
-                .channel(thread_id)
-                .await?
-                .filter(|t| t.kind.is_thread() && t.parent_id == Some(Nullable::Value(home.id)))
-                .ok_or_else(|| Error::code(Code::UnknownChannel))?,
-        };
+        let channel = self.webhook_target(&webhook, query.thread_id).await?;
         let content = request.content.unwrap_or_default();
-        let embeds = sanitize_embeds(request.embeds.unwrap_or_default());
-        if is_empty(&content, &embeds) && request.components.as_ref().is_none_or(Vec::is_empty) {
+        let mut record = MessageRecord::new(self.next_id(), channel.id, channel.guild_id, webhook.id.cast(), content);
+        record.embeds = sanitize_embeds(request.embeds.unwrap_or_default());
+        record.components = request.components.unwrap_or_default();
+        if is_empty(&record) {
             return Err(Error::code(Code::EmptyMessage));
         }
 
-        let roles = match channel.guild_id {
-            Some(guild_id) => store.guild_roles(guild_id).await?,
-            None => Vec::new(),
-        };
+        let roles = self.webhook_roles(&channel).await?;
         let policy = Policy::new(request.allowed_mentions.as_ref(), DefaultParse::UsersOnly);
-        // A webhook speaks with the channel's full voice: what pings is up to allowed_mentions.
-        let author = Author { guild_id: channel.guild_id, roles: &roles, can_mention_everyone: true };
-        let mentioned = self.resolve_mentions(&content, &policy, author, None).await?;
+        let mentioned = self.resolve_mentions(&record.content, &policy, webhook_voice(&channel, &roles), None).await?;
 
         let name = request.username.unwrap_or_else(|| webhook.name.clone());
         let avatar = request.avatar_url.as_deref().map(short_hash).or_else(|| webhook.avatar.clone());
-        let mut record = MessageRecord::new(self.next_id(), channel.id, channel.guild_id, webhook.id.cast(), content);
-        record.embeds = embeds;
         record.tts = request.tts == Some(true);
         record.flags = request.flags.unwrap_or_default();
         record.mention_user_ids = mentioned.users;

@@ -1,8 +1,9 @@
 //! Webhooks (protocol.md §3.4 "webhooks", §3.6 "Webhook"; WEBHOOKS_UPDATE §2.1, intent
 //! GUILD_WEBHOOKS): management with MANAGE_WEBHOOKS, the token routes that need no
-//! authentication, and execution in `execute`.
+//! authentication, execution in `execute` and the webhook's own messages in `messages`.
 
 mod execute;
+mod messages;
 
 use std::collections::HashMap;
 
@@ -19,6 +20,7 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 pub use execute::{ExecuteQuery, ExecuteWebhook};
+pub use messages::WebhookMessageQuery;
 
 use super::views::image_hash;
 use super::{Actor, ChannelAccess, Code, Core, Error, Result, views};
