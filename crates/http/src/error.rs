@@ -77,15 +77,28 @@ pub(crate) fn form_error_from_serde(path: &serde_path_to_error::Path, error: &se
         })
         .collect();
     let text = error.to_string();
-    let (code, message) = if let Some(rest) = text.strip_prefix("missing field `") {
-        if let Some(field) = rest.split('`').next() {
-            segments.push(PathSegment::Field(field.to_owned().into()));
-        }
+    if let Some(rest) = text.strip_prefix("missing field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        segments.push(PathSegment::Field(field.to_owned().into()));
+    }
+    let (code, message) = classify(&text);
+    let mut errors = FormErrors::new();
+    errors.push(FormError::new(segments, code, message));
+    Error::form(&errors)
+}
+
+/// Discord's form-error code and message for a serde error text.
+pub(crate) fn classify(text: &str) -> (&'static str, String) {
+    if text.starts_with("missing field `") {
         ("BASE_TYPE_REQUIRED", "This field is required".to_owned())
+    } else if text.contains("expected true")
+        || text.contains("expected a boolean")
+        || text.contains("`true` or `false`")
+    {
+        ("BASE_TYPE_BOOLEAN", "Must be either true or false.".to_owned())
     } else if text.contains("expected a string") || text.contains("expected a borrowed string") {
         ("BASE_TYPE_STRING", "Could not interpret value as string.".to_owned())
-    } else if text.contains("expected a boolean") {
-        ("BASE_TYPE_BOOLEAN", "Must be either true or false.".to_owned())
     } else if text.contains("expected a sequence") {
         ("BASE_TYPE_ARRAY", "Must be an array.".to_owned())
     } else if text.contains("snowflake") || text.contains("id ") {
@@ -95,11 +108,8 @@ pub(crate) fn form_error_from_serde(path: &serde_path_to_error::Path, error: &se
     } else if text.contains("unknown variant") || text.contains("expected one of") {
         ("BASE_TYPE_CHOICES", "Value must be one of the allowed choices.".to_owned())
     } else {
-        ("BASE_TYPE_INVALID", strip_position(&text))
-    };
-    let mut errors = FormErrors::new();
-    errors.push(FormError::new(segments, code, message));
-    Error::form(&errors)
+        ("BASE_TYPE_INVALID", strip_position(text))
+    }
 }
 
 /// serde_json appends " at line L column C"; Discord's messages have no positions.

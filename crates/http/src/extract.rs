@@ -84,8 +84,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
             let field = e.path().to_string();
-            let message = e.inner().to_string();
-            ApiError(Error::field(FormError::new(vec![PathSegment::Field(field.into())], "BASE_TYPE_INVALID", message)))
+            let (code, message) = crate::error::classify(&e.inner().to_string());
+            ApiError(Error::field(FormError::new(vec![PathSegment::Field(field.into())], code, message)))
         })
     }
 }

@@ -98,7 +98,7 @@ async fn my_guilds_and_leaving() {
     );
     assert_eq!(
         h.get("/api/v10/users/@me/guilds?with_counts=maybe", &h.owner()).await.form_error_at(&["with_counts"]),
-        "BASE_TYPE_INVALID"
+        "BASE_TYPE_BOOLEAN"
     );
     let owner_view = h.get("/api/v10/users/@me/guilds", &h.owner()).await;
     assert_eq!(owner_view.body[0]["owner"], true);

@@ -313,3 +313,27 @@ async fn webhook_message_routes_only_reach_that_webhooks_messages() {
     h.call("GET", &format!("{at}?thread_id=abc"), None, None).await.form_error_at(&["thread_id"]);
     h.call("GET", &at, None, None).await.expect(200);
 }
+
+#[tokio::test]
+async fn guild_webhook_list_leaves_out_channels_the_actor_cannot_manage() {
+    let h = Harness::new().await;
+    let (visible, hidden) = (h.seed.text_channels[0].id, h.seed.text_channels[1].id);
+    for channel in [visible, hidden] {
+        h.post(&format!("/api/v10/channels/{channel}/webhooks"), &h.owner(), json!({"name": "hook"})).await.expect(200);
+    }
+    h.set_everyone(Permissions::DEFAULT_EVERYONE | Permissions::MANAGE_WEBHOOKS).await;
+    let mut c = h.core.store().channel(hidden).await.unwrap().unwrap();
+    c.permission_overwrites = Some(vec![guildhall_model::channel::PermissionOverwrite {
+        id: h.guild_id().cast(),
+        kind: guildhall_model::channel::OverwriteType::Role,
+        allow: Permissions::empty(),
+        deny: Permissions::VIEW_CHANNEL,
+    }]);
+    h.core.store().update_channel(&c).await.unwrap();
+    let listed = h.get(&format!("/api/v10/guilds/{}/webhooks", h.guild_id()), &h.user(0)).await;
+    let listed = listed.expect(200).body.as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["channel_id"], visible.to_string());
+    let all = h.get(&format!("/api/v10/guilds/{}/webhooks", h.guild_id()), &h.owner()).await;
+    assert_eq!(all.expect(200).body.as_array().unwrap().len(), 2);
+}

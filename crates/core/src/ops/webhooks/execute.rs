@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::messages::webhook_voice;
 use super::validate_name;
-use crate::limits::{FormError, FormErrors, PathSegment};
+use crate::limits::FormErrors;
 use crate::ops::messages::create::{is_empty, sanitize_embeds, validate_body};
 use crate::ops::messages::mentions::{DefaultParse, Policy};
 use crate::ops::messages::render::webhook_user;
@@ -45,19 +45,9 @@ pub struct ExecuteWebhook {
 /// `false/False/0`) and `thread_id` (post in a thread of the webhook's channel).
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ExecuteQuery {
-    pub wait: Option<String>,
+    #[serde(default, deserialize_with = "crate::ops::query::opt_bool")]
+    pub wait: Option<bool>,
     pub thread_id: Option<Id<ChannelMarker>>,
-}
-
-/// A query boolean as Discord reads them.
-fn query_bool(field: &'static str, value: Option<&str>) -> Result<bool, FormError> {
-    match value {
-        None | Some("false" | "False" | "0") => Ok(false),
-        Some("true" | "True" | "1") => Ok(true),
-        Some(_) => {
-            Err(FormError::new(vec![PathSegment::field(field)], "BASE_TYPE_BOOLEAN", "Must be either true or false."))
-        }
-    }
 }
 
 impl Core {
@@ -71,10 +61,7 @@ impl Core {
         request: ExecuteWebhook,
     ) -> Result<Option<Message>> {
         let mut errors = FormErrors::new();
-        let wait = query_bool("wait", query.wait.as_deref()).unwrap_or_else(|e| {
-            errors.push(e);
-            false
-        });
+        let wait = query.wait.unwrap_or(false);
         validate_body(
             &mut errors,
             request.content.as_deref(),

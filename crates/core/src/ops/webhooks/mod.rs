@@ -224,10 +224,21 @@ impl Core {
         self.webhook_views(&records).await
     }
 
-    /// `GET /guilds/{id}/webhooks`: MANAGE_WEBHOOKS guild-wide.
+    /// `GET /guilds/{id}/webhooks`: MANAGE_WEBHOOKS guild-wide, and only the webhooks of
+    /// channels where the actor may also view and manage webhooks: a listed webhook carries its
+    /// token, which posts into its channel.
     pub async fn guild_webhooks(&self, actor: &Actor, guild_id: Id<GuildMarker>) -> Result<Vec<Webhook>> {
-        self.guild_access(actor, guild_id).await?.require(Permissions::MANAGE_WEBHOOKS)?;
-        let records = self.store().guild_webhooks(guild_id).await?;
+        let access = self.guild_access(actor, guild_id).await?;
+        access.require(Permissions::MANAGE_WEBHOOKS)?;
+        let channels = self.store().guild_channels(guild_id).await?;
+        let needed = Permissions::VIEW_CHANNEL | Permissions::MANAGE_WEBHOOKS;
+        let mut records = self.store().guild_webhooks(guild_id).await?;
+        records.retain(|hook| {
+            channels
+                .iter()
+                .find(|c| c.id == hook.channel_id)
+                .is_some_and(|c| access.channel_permissions(c, None).contains(needed))
+        });
         self.webhook_views(&records).await
     }
 
