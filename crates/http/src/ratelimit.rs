@@ -54,6 +54,9 @@ pub struct RateLimitConfig {
     pub auth: Limit,
     /// Every other route.
     pub default: Limit,
+    /// Responses with 401, 403 or 429 per client address before the address is refused
+    /// outright (Discord: 10,000 per 10 minutes, then a temporary ban).
+    pub invalid_requests: Limit,
 }
 
 impl Default for RateLimitConfig {
@@ -66,6 +69,7 @@ impl Default for RateLimitConfig {
             bulk_delete: Limit::per_ms(1, 1000),
             auth: Limit::per_ms(5, 60_000),
             default: Limit::per_ms(50, 10_000),
+            invalid_requests: Limit::per_ms(10_000, 600_000),
         }
     }
 }
@@ -153,6 +157,18 @@ impl RateLimiter {
         Decision::Allowed { remaining: limit.limit - window.count, reset_after }
     }
 
+    /// How long `key` stays refused, if its window is full; counts nothing.
+    pub fn blocked(&self, key: u64, limit: Limit, now: Instant) -> Option<Duration> {
+        let state = self.state.lock().ok()?;
+        let window = state.map.get(&key)?;
+        (now < window.ends && window.count >= limit.limit).then(|| window.ends.saturating_duration_since(now))
+    }
+
+    /// Counts one event against `key` without refusing anything.
+    pub fn record(&self, key: u64, limit: Limit, now: Instant) {
+        let _ = self.check(key, limit, now);
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.state.lock().map(|s| s.map.len()).unwrap_or(0)
@@ -198,20 +214,40 @@ fn limited_response(retry_after: Duration, global: bool, headers: HeaderMap) -> 
 }
 
 /// The middleware: runs after routing, so the matched template and path parameters are known.
+///
+/// Around the per-route and global limits sits Discord's invalid-request limit: an address
+/// whose requests keep failing with 401/403/429 is refused for the rest of the window (scope
+/// `shared`), so guessing tokens or hammering a forbidden route gets nowhere.
 pub(crate) async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let config = &state.config.rate_limits;
     if !config.enabled {
         return next.run(request).await;
     }
+    let address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let invalid_key = key_of(&["invalid", address.as_deref().unwrap_or("anonymous")]);
+    if let Some(retry_after) = state.limiter.blocked(invalid_key, config.invalid_requests, Instant::now()) {
+        let mut response = limited_response(retry_after, false, HeaderMap::new());
+        response.headers_mut().insert("x-ratelimit-scope", HeaderValue::from_static("shared"));
+        return response;
+    }
+    let response = limit(&state, address, request, next).await;
+    if matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS) {
+        state.limiter.record(invalid_key, config.invalid_requests, Instant::now());
+    }
+    response
+}
+
+/// The global and per-route limits of one request.
+async fn limit(state: &AppState, address: Option<String>, request: Request, next: Next) -> Response {
+    let config = &state.config.rate_limits;
     let Some(matched) = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_owned()) else {
         return next.run(request).await;
     };
     let template = matched.strip_prefix("/api/v10").or_else(|| matched.strip_prefix("/api/v9")).unwrap_or(&matched);
     let method = request.method().clone();
-    let address = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
     let (limit, name) = config.route(&method, template);
     // Login and registration are limited per client address whatever token is sent: a made-up
     // Authorization header per request must not buy a fresh window.
@@ -228,7 +264,7 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
         .or(address)
         .unwrap_or_else(|| "anonymous".to_owned());
     let (mut parts, body) = request.into_parts();
-    let params = RawPathParams::from_request_parts(&mut parts, &state).await.ok();
+    let params = RawPathParams::from_request_parts(&mut parts, state).await.ok();
     let request = Request::from_parts(parts, body);
     let major = major_parameter(params.as_ref());
     let now = Instant::now();

@@ -319,3 +319,20 @@ async fn login_is_limited_per_address_whatever_token_is_sent() {
     let r = h.call("POST", "/api/v10/auth/login", Some("another.made.up"), Some(body)).await;
     r.expect(429);
 }
+
+#[tokio::test]
+async fn an_address_that_keeps_failing_is_refused() {
+    let config = HttpConfig {
+        rate_limits: RateLimitConfig { invalid_requests: Limit::per_ms(3, 600_000), ..RateLimitConfig::default() },
+        ..HttpConfig::default()
+    };
+    let h = Harness::with_config(config).await;
+    for _ in 0..3 {
+        h.get("/api/v10/users/@me", "Bot guessed.token.value").await.expect_error(401, 40001);
+    }
+    // Now even a valid token from that address waits, with scope `shared`.
+    let refused = h.get("/api/v10/users/@me", &h.owner()).await;
+    refused.expect(429);
+    assert_eq!(refused.headers["x-ratelimit-scope"], "shared");
+    assert!(refused.headers.contains_key("retry-after") && refused.headers.contains_key("via"));
+}

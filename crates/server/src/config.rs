@@ -60,6 +60,8 @@ pub struct RateLimitOverrides {
     pub auth: Option<LimitSetting>,
     /// Every other route, per top-level resource. Default 50 per 10 s.
     pub default: Option<LimitSetting>,
+    /// 401/403/429 answers per client address before it is refused. Default 10,000 per 10 min.
+    pub invalid_requests: Option<LimitSetting>,
 }
 
 impl RateLimitOverrides {
@@ -74,6 +76,7 @@ impl RateLimitOverrides {
             (self.bulk_delete, &mut config.bulk_delete),
             (self.auth, &mut config.auth),
             (self.default, &mut config.default),
+            (self.invalid_requests, &mut config.invalid_requests),
         ];
         for (setting, slot) in pairs {
             if let Some(setting) = setting {
