@@ -38,3 +38,6 @@ scripts/smoke-serve.sh target/debug/guildhall
 
 step "smoke: the REST API with curl as a seeded bot (post, page, edit, react, pin, delete, 429)"
 scripts/smoke-rest.sh target/debug/guildhall
+
+step "conformance: discord.py against the REST API"
+scripts/conformance-discordpy-rest.sh target/debug/guildhall
