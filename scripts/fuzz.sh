@@ -31,6 +31,10 @@ printf '\x06{"name":"G","roles":[{"id":0,"permissions":"0"}],"channels":[{"id":1
 printf '\x0a{"nick":"n","roles":["1"],"communication_disabled_until":"2030-01-01T00:00:00+00:00","channel_id":null}' > corpus/rest_input/member
 printf '\x17%%F0%%9F%%91%%8D' > corpus/rest_input/emoji
 printf '\x17name:123456789012345678' > corpus/rest_input/custom-emoji
+# Multipart (25): boundary line, then a body with payload_json and a file; file headers (26).
+printf '\x19XyZ\n--XyZ\r\nContent-Disposition: form-data; name="payload_json"\r\n\r\n{"content":"x","attachments":[{"id":0,"description":"d"}]}\r\n--XyZ\r\nContent-Disposition: form-data; name="files[0]"; filename="a b.png"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n\r\n--XyZ--\r\n' > corpus/rest_input/multipart
+printf '\x1a\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x08' > corpus/rest_input/png
+printf '\x1a\xff\xd8\xff\xe0\x00\x04ab\xff\xc0\x00\x11\x08\x00\x02\x00\x03' > corpus/rest_input/jpeg
 
 cargo fuzz build -O
 targets=$(cargo fuzz list)

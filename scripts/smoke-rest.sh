@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The REST API tried the way a new user would: `guildhall seed`, `guildhall serve`, then curl
-# with the seeded bot's token — create a channel, post, page, edit, react, pin, delete, and flood
-# one route until it answers 429 with Discord's rate-limit headers.
+# with the seeded bot's token — create a channel, post, page, edit, react, pin, delete, upload a
+# file and download it from its link, and flood one route until it answers 429 with Discord's
+# rate-limit headers.
 set -euo pipefail
 bin="$(realpath "${1:-target/debug/guildhall}")"
 work="$(mktemp -d)"
@@ -49,6 +50,20 @@ call PUT "/channels/$channel/messages/pins/${ids[0]}" >/dev/null
 call DELETE "/channels/$channel/messages/${ids[2]}" >/dev/null
 status="$(curl -sS -o /dev/null -w '%{http_code}' "${auth[@]}" "$base/channels/$channel/messages/${ids[2]}")"
 [ "$status" = "404" ] || fail "deleted message still readable ($status)"
+
+# Upload a file as curl users and bot libraries do (payload_json + files[0]), then download it
+# from the link its attachment carries, without authentication: the same bytes come back.
+head -c 5000 /dev/urandom > "$work/upload.bin"
+status="$(curl -sS -o "$work/body" -w '%{http_code}' "${auth[@]}" -F 'payload_json={"content":"with a file"}' \
+    -F "files[0]=@$work/upload.bin" "$base/channels/$channel/messages")"
+[ "$status" = "200" ] || fail "upload -> $status $(cat "$work/body")"
+[ "$(json 'd["attachments"][0]["filename"], d["attachments"][0]["size"]' < "$work/body")" = "('upload.bin', 5000)" ] \
+    || fail "attachment: $(cat "$work/body")"
+url="$(json 'd["attachments"][0]["url"]' < "$work/body")"
+curl -fsS -o "$work/download.bin" "$url" || fail "download of $url failed"
+cmp -s "$work/upload.bin" "$work/download.bin" || fail "downloaded bytes differ from the upload"
+status="$(curl -sS -o /dev/null -w '%{http_code}' "${url%%&hm=*}&hm=00")"
+[ "$status" = "404" ] || fail "a link with a wrong signature answered $status"
 
 # Flood message creation in one channel (5 per 5 s on Discord and here): a 429 must come, with
 # Retry-After, the X-RateLimit-* headers, a Via header and Discord's JSON body.

@@ -1,6 +1,7 @@
 //! Extractors whose rejections are Discord error bodies: [`Auth`] (the acting user or bot),
-//! [`Body`] (JSON with Discord's 50109/50035/40005 answers), [`Query`] and [`Path`] (50035 with
-//! the offending field).
+//! [`Body`] (JSON with Discord's 50109/50035/40005 answers), [`MessageBody`] (the same, or a
+//! form with files, in `message_body`), [`Query`] and [`Path`] (50035 with the offending
+//! field).
 
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -12,6 +13,10 @@ use serde::de::DeserializeOwned;
 
 use crate::AppState;
 use crate::error::{ApiError, form_error_from_serde};
+
+mod message_body;
+
+pub use message_body::{MessageBody, message_form};
 
 /// The authenticated actor (`Authorization: Bot <token>` or a bare user token); 401 otherwise.
 #[derive(Debug, Clone)]
@@ -39,27 +44,47 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-        let bytes = axum::body::Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
-            BytesRejection::FailedToBufferBody(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::from(Code::EntityTooLarge)
-            }
-            _ => ApiError::from(Code::InvalidJson),
-        })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
-        if bytes != b"{}" && content_type.as_deref() != Some("application/json") {
-            return Err(ApiError(Error::field(FormError::new(
-                Vec::new(),
-                "CONTENT_TYPE_INVALID",
-                "Expected \"Content-Type\" header to be one of {'application/json'}.",
-            ))));
+        let content_type = content_type(&request);
+        let bytes = buffer(request, state).await?;
+        // Routes that take files raise the body limit for multipart; JSON keeps the usual one.
+        if bytes.len() > state.config.max_body_bytes {
+            return Err(ApiError::from(Code::EntityTooLarge));
         }
-        parse_json(bytes).map(Body)
+        json_body(content_type.as_deref(), &bytes, "{'application/json'}").map(Body)
     }
+}
+
+/// The essence of the request's `Content-Type` (`application/json`), lowercased.
+fn content_type(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+}
+
+/// The whole body; over the route's limit is 40005 (a 413).
+async fn buffer(request: Request, state: &AppState) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
+        BytesRejection::FailedToBufferBody(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::from(Code::EntityTooLarge)
+        }
+        _ => ApiError::from(Code::InvalidJson),
+    })
+}
+
+/// A JSON body: blank reads as `{}`; anything else must say `application/json` (50035 naming
+/// the `accepted` types otherwise).
+fn json_body<T: DeserializeOwned>(content_type: Option<&str>, bytes: &[u8], accepted: &str) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    if bytes != b"{}" && content_type != Some("application/json") {
+        return Err(ApiError(Error::field(FormError::new(
+            Vec::new(),
+            "CONTENT_TYPE_INVALID",
+            format!("Expected \"Content-Type\" header to be one of {accepted}."),
+        ))));
+    }
+    parse_json(bytes)
 }
 
 /// Parses a JSON body the way [`Body`] does (also used for `payload_json`-style fields).

@@ -16,6 +16,7 @@ use guildhall_core::{Code, Core};
 
 pub mod error;
 pub mod extract;
+pub mod multipart;
 pub mod ratelimit;
 pub mod routes;
 
@@ -26,7 +27,10 @@ pub use ratelimit::{Limit, RateLimitConfig, RateLimiter};
 pub struct HttpConfig {
     /// The gateway URL `GET /gateway` and `/gateway/bot` report (no query string).
     pub gateway_url: String,
-    /// Largest request body accepted (413 / 40005 above it).
+    /// This server as clients reach it (`http://host:port`): the base of attachment links.
+    pub public_url: String,
+    /// Largest JSON request body accepted (413 / 40005 above it). Message routes take
+    /// multipart bodies up to Discord's 25 MiB upload limit.
     pub max_body_bytes: usize,
     /// Rate limits.
     pub rate_limits: RateLimitConfig,
@@ -36,6 +40,7 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             gateway_url: "ws://127.0.0.1:8080".to_owned(),
+            public_url: guildhall_core::ops::DEFAULT_PUBLIC_URL.to_owned(),
             max_body_bytes: 1024 * 1024,
             rate_limits: RateLimitConfig::default(),
         }
@@ -54,13 +59,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over `core` with `config`.
+    /// State over `core` with `config`; the core's attachment links point at
+    /// `config.public_url`.
     pub fn new(core: Core, config: HttpConfig) -> Self {
+        let core = core.with_public_url(&config.public_url);
         Self { core, config: Arc::new(config), limiter: Arc::new(RateLimiter::default()) }
     }
 }
 
-/// The REST API: `/api/v10/...` and `/api/v9/...`.
+/// The REST API: `/api/v10/...` and `/api/v9/...`, and attachment downloads under
+/// `/attachments/...` (outside the API, without authentication or rate limits, like Discord's
+/// CDN).
 pub fn router(state: AppState) -> Router {
     let api = routes::api()
         .method_not_allowed_fallback(|| async { error::ApiError::from(Code::MethodNotAllowed) })
@@ -68,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v10", api.clone())
         .nest("/api/v9", api)
+        .merge(routes::attachments::routes())
         .fallback(|| async { error::ApiError::from(Code::NotFound) })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)

@@ -173,6 +173,19 @@ async fn rest_objects_parse_strictly() {
     // twilight 0.16 knows no HAS_SNAPSHOT (1 << 14) and drops the bit; the flags still parse.
     assert_eq!(forwarded.body["flags"], 1 << 14);
 
+    // Attachments, uploaded the way libraries do (payload_json and files[n]).
+    let mut image = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x08".to_vec();
+    image.extend_from_slice(b"\x08\x06\0\0\0");
+    let form = support::Form::new()
+        .json(&json!({"content": "files", "attachments": [{"id": 0, "description": "an image"}, {"id": 1}]}))
+        .file("files[0]", "image.png", Some("application/octet-stream"), &image)
+        .file("files[1]", "notes.txt", None, b"notes");
+    let uploaded = h.send_form("POST", &format!("/api/v10/channels/{general}/messages"), Some(&owner), form).await;
+    let parsed: Message = ok("POST message with files", &uploaded);
+    assert_eq!(parsed.attachments.len(), 2);
+    assert_eq!((parsed.attachments[0].width, parsed.attachments[0].height), (Some(16), Some(8)));
+    assert_eq!(parsed.attachments[1].content_type.as_deref(), Some("text/plain; charset=utf-8"));
+
     // Event payloads are what the gateway will send: the same strictness applies.
     let mut checked = 0;
     for event in h.drain_events() {

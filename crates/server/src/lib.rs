@@ -17,8 +17,8 @@ use guildhall_core::Core;
 use guildhall_core::token::TokenSecret;
 use guildhall_http::{AppState, HttpConfig, RateLimitConfig};
 use guildhall_model::{SnowflakeGenerator, Timestamp};
-use guildhall_store::Store;
-use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
+use guildhall_store::{BlobStore, Store};
+use guildhall_store_sqlite::{FsBlobStore, SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
 
 pub mod config;
@@ -93,7 +93,8 @@ impl ProcessRole {
     }
 }
 
-/// Opens the data directory (creating it) and the embedded store.
+/// Opens the data directory (creating it), the embedded store and the attachment files
+/// (`<data_dir>/attachments/`).
 pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartError> {
     let data_dir = &config.data_dir;
     let dir_err = |source| StartError::DataDir { path: data_dir.clone(), source };
@@ -106,15 +107,18 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     let options = SqliteOptions { durability, ..SqliteOptions::default() };
     let store = SqliteStore::open(config.database_path(), options).await?;
     let store: Arc<dyn Store> = Arc::new(store);
+    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(data_dir.join("attachments"))?);
     let ids = Arc::new(SnowflakeGenerator::new(0, role.snowflake_process()));
     let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
-    let core = Core::new(store.clone(), bus, ids.clone(), secret.clone(), Arc::new(now));
+    let core = Core::new(store.clone(), blobs, bus, ids.clone(), secret.clone(), Arc::new(now));
     Ok(Services { store, ids, secret, core, rate_limits: config.rate_limits.clone() })
 }
 
-/// The HTTP routes: the REST API and `/healthz`. `gateway_url` is what `GET /gateway` reports.
-pub fn router(services: Services, gateway_url: String) -> Router {
-    let config = HttpConfig { gateway_url, rate_limits: services.rate_limits.clone(), ..HttpConfig::default() };
+/// The HTTP routes: the REST API, attachment downloads and `/healthz`. `gateway_url` is what
+/// `GET /gateway` reports, `public_url` the base of attachment links.
+pub fn router(services: Services, gateway_url: String, public_url: String) -> Router {
+    let config =
+        HttpConfig { gateway_url, public_url, rate_limits: services.rate_limits.clone(), ..HttpConfig::default() };
     guildhall_http::router(AppState::new(services.core, config)).route("/healthz", get(healthz))
 }
 
@@ -130,8 +134,8 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    let gateway_url = format!("ws://{addr}");
-    let app = router(services, gateway_url).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let (gateway_url, public_url) = (format!("ws://{addr}"), format!("http://{addr}"));
+    let app = router(services, gateway_url, public_url).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     tracing::info!("stopped");
     Ok(())

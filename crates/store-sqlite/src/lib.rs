@@ -19,6 +19,9 @@ use guildhall_store::{StoreError, StoreResult};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use tokio::sync::Semaphore;
 
+pub use blobs::FsBlobStore;
+
+mod blobs;
 mod codec;
 mod guilds;
 mod members;

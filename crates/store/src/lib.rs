@@ -14,7 +14,8 @@ use guildhall_model::channel::Channel;
 use guildhall_model::guild::{Guild, Role};
 use guildhall_model::id::Id;
 use guildhall_model::id::marker::{
-    ApplicationMarker, ChannelMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker, WebhookMarker,
+    ApplicationMarker, AttachmentMarker, ChannelMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker,
+    WebhookMarker,
 };
 use guildhall_model::message::ReactionType;
 
@@ -268,7 +269,29 @@ pub trait BanStore: Send + Sync {
     async fn delete_ban(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<bool>;
 }
 
-/// Everything a backend provides.
+/// A stored file: its bytes and the content type it is served with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blob {
+    /// `Content-Type` for downloads (`None`: served as `application/octet-stream`).
+    pub content_type: Option<String>,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+/// Attachment files, keyed by attachment id. Kept apart from [`Store`] because files do not
+/// belong in a database: a backend may put them on disk or in an object store. A `put` that
+/// returns `Ok` is durable, and a reader sees a whole file or none (never a partial write).
+#[async_trait]
+pub trait BlobStore: Send + Sync + std::fmt::Debug {
+    /// Stores a file under `id`, replacing any file stored there.
+    async fn put_blob(&self, id: Id<AttachmentMarker>, blob: &Blob) -> StoreResult<()>;
+    /// One file.
+    async fn blob(&self, id: Id<AttachmentMarker>) -> StoreResult<Option<Blob>>;
+    /// Deletes a file; `false` if there was none.
+    async fn delete_blob(&self, id: Id<AttachmentMarker>) -> StoreResult<bool>;
+}
+
+/// Webhooks.
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
     async fn create_webhook(&self, webhook: &WebhookRecord) -> StoreResult<()>;
@@ -279,6 +302,7 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_webhook(&self, id: Id<WebhookMarker>) -> StoreResult<bool>;
 }
 
+/// Everything a backend provides.
 pub trait Store:
     UserStore
     + ApplicationStore

@@ -103,6 +103,15 @@ pub const DELETE_MESSAGE_SECONDS_MAX: u32 = 604_800;
 /// How far ahead `communication_disabled_until` may be, in seconds (28 days).
 pub const TIMEOUT_MAX_SECS: u64 = 28 * 24 * 60 * 60;
 
+/// Files on one message.
+pub const ATTACHMENTS_MAX: usize = 10;
+/// One uploaded file, largest (Discord's default upload limit, 10 MiB).
+pub const ATTACHMENT_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// A whole message request with its files, largest (25 MiB).
+pub const UPLOAD_MAX_BYTES: usize = 25 * 1024 * 1024;
+/// An attachment's `description` (alt text) and `title`.
+pub const ATTACHMENT_DESCRIPTION_MAX: usize = 1024;
+
 /// The JSON error code of a form error body.
 pub const INVALID_FORM_BODY_CODE: u32 = 50035;
 /// The JSON error message of a form error body.

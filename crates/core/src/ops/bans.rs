@@ -263,6 +263,8 @@ impl Core {
             by_channel.entry(channel).or_default().push(message);
         }
         for (channel_id, ids) in by_channel {
+            // The files go with the messages (see `messages::attachments`).
+            self.erase_files_of(channel_id, &ids).await?;
             let deleted = self.store().delete_messages(channel_id, &ids).await?;
             let Some(channel) = self.store().channel(channel_id).await? else { continue };
             // Through `channel_event`, so a voice channel's chat events also need CONNECT.

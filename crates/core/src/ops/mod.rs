@@ -14,7 +14,7 @@ use guildhall_bus::{Bus, Event};
 use guildhall_model::id::marker::{ApplicationMarker, UserMarker};
 use guildhall_model::user::User;
 use guildhall_model::{Id, SnowflakeGenerator, Timestamp};
-use guildhall_store::Store;
+use guildhall_store::{BlobStore, Store};
 
 use crate::token::TokenSecret;
 
@@ -43,15 +43,23 @@ pub use crate::error::{Code, Error, ErrorKind, Result};
 /// The clock: the wall time as a [`Timestamp`]. Injected so tests can control time.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
-/// The domain service: the store, the bus, the id generator, the token secret and the clock.
+/// Where attachment URLs point until [`Core::with_public_url`] says otherwise.
+pub const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The domain service: the store, the attachment files, the bus, the id generator, the token
+/// secret and the clock.
 #[derive(Clone)]
 pub struct Core {
     store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
     bus: Arc<dyn Bus>,
     ids: Arc<SnowflakeGenerator>,
     secret: TokenSecret,
     clock: Clock,
     locks: Arc<locks::Locks>,
+    /// Scheme, host and port of this server as clients reach it (no trailing slash): the base
+    /// of attachment URLs.
+    public_url: Arc<str>,
 }
 
 impl std::fmt::Debug for Core {
@@ -64,17 +72,36 @@ impl Core {
     /// Builds the service.
     pub fn new(
         store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
         bus: Arc<dyn Bus>,
         ids: Arc<SnowflakeGenerator>,
         secret: TokenSecret,
         clock: Clock,
     ) -> Self {
-        Self { store, bus, ids, secret, clock, locks: Arc::default() }
+        Self { store, blobs, bus, ids, secret, clock, locks: Arc::default(), public_url: DEFAULT_PUBLIC_URL.into() }
+    }
+
+    /// The same service, with attachment URLs under `url` (e.g. `https://chat.example`; a
+    /// trailing slash is dropped). Known only once the server has bound its address.
+    #[must_use]
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = url.trim_end_matches('/').into();
+        self
+    }
+
+    /// The base of attachment URLs.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The store (reads that need no authorization, e.g. building GUILD_CREATE).
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The attachment files.
+    pub fn blobs(&self) -> &dyn BlobStore {
+        self.blobs.as_ref()
     }
 
     /// The bus.

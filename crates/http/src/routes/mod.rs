@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 
 mod applications;
+pub(crate) mod attachments;
 mod auth;
 mod bans;
 mod channels;

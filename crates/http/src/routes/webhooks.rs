@@ -12,10 +12,11 @@ use guildhall_model::id::marker::{ChannelMarker, GuildMarker, MessageMarker, Web
 use guildhall_model::message::Message;
 use guildhall_model::webhook::Webhook;
 
+use super::messages::upload_limit;
 use super::no_content;
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Auth, Body, Path, Query};
+use crate::extract::{Auth, Body, MessageBody, Path, Query};
 
 type TokenPath = (Id<WebhookMarker>, String);
 type TokenMessagePath = (Id<WebhookMarker>, String, Id<MessageMarker>);
@@ -30,11 +31,12 @@ pub(crate) fn routes() -> Router<AppState> {
             get(webhook_with_token)
                 .patch(update_webhook_with_token)
                 .delete(delete_webhook_with_token)
-                .post(execute_webhook),
+                .post(execute_webhook)
+                .layer(upload_limit()),
         )
         .route(
             "/webhooks/{webhook_id}/{token}/messages/{message_id}",
-            get(webhook_message).patch(edit_webhook_message).delete(delete_webhook_message),
+            get(webhook_message).patch(edit_webhook_message).delete(delete_webhook_message).layer(upload_limit()),
         )
 }
 
@@ -116,8 +118,9 @@ async fn execute_webhook(
     State(state): State<AppState>,
     Path((webhook_id, token)): Path<TokenPath>,
     Query(query): Query<ExecuteQuery>,
-    Body(body): Body<ExecuteWebhook>,
+    MessageBody(mut body, files): MessageBody<ExecuteWebhook>,
 ) -> ApiResult<Response> {
+    body.files = files;
     Ok(match state.core.execute_webhook(webhook_id, &token, query, body).await? {
         Some(message) => Json(message).into_response(),
         None => no_content(),
@@ -136,8 +139,9 @@ async fn edit_webhook_message(
     State(state): State<AppState>,
     Path((webhook_id, token, message_id)): Path<TokenMessagePath>,
     Query(query): Query<WebhookMessageQuery>,
-    Body(body): Body<EditMessage>,
+    MessageBody(mut body, files): MessageBody<EditMessage>,
 ) -> ApiResult<Json<Message>> {
+    body.files = files;
     Ok(Json(state.core.edit_webhook_message(webhook_id, &token, message_id, query, body).await?))
 }
 

@@ -17,7 +17,7 @@ use guildhall_model::flags::Permissions;
 use guildhall_model::guild::Role;
 use guildhall_model::id::marker::GuildMarker;
 use guildhall_model::{Id, SnowflakeGenerator, Timestamp};
-use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
+use guildhall_store_sqlite::{FsBlobStore, SqliteOptions, SqliteStore};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -107,7 +107,8 @@ impl Harness {
         let events = bus.subscribe();
         let ids = Arc::new(SnowflakeGenerator::new(0, 0));
         let secret = TokenSecret::generate();
-        let core = Core::new(store.clone(), bus, ids.clone(), secret.clone(), Arc::new(wall_clock));
+        let blobs = Arc::new(FsBlobStore::open(dir.path().join("attachments")).unwrap());
+        let core = Core::new(store.clone(), blobs, bus, ids.clone(), secret.clone(), Arc::new(wall_clock));
         let request =
             SeedRequest { guild: "Test Guild".into(), text_channels: 2, voice_channels: 1, bots: 2, users: 3 };
         let seed = seed(store.as_ref(), &ids, &secret, wall_clock(), &request).await.unwrap();
@@ -201,11 +202,83 @@ impl Harness {
         self.drain_events().iter().map(|e| e.name).collect()
     }
 
+    /// Sends a multipart/form-data body.
+    pub async fn send_form(&self, method: &str, path: &str, auth: Option<&str>, form: Form) -> Resp {
+        let mut builder = Request::builder().method(method).uri(path).header("content-type", form.content_type());
+        if let Some(auth) = auth {
+            builder = builder.header("authorization", auth);
+        }
+        self.send(builder.body(Body::from(form.finish())).unwrap()).await
+    }
+
+    /// Follows an attachment link (an absolute URL on the default public base) through the
+    /// router, without authentication, as a client downloading it would.
+    pub async fn download(&self, url: &str) -> Resp {
+        let path = url.strip_prefix("http://127.0.0.1:8080").unwrap_or_else(|| panic!("not a local link: {url}"));
+        self.send(Request::builder().uri(path).body(Body::empty()).unwrap()).await
+    }
+
     /// Sets the @everyone role's permissions directly in the store (test setup).
     pub async fn set_everyone(&self, permissions: Permissions) {
         let gid = self.guild_id();
         let mut role: Role = self.core.store().role(gid, gid.cast()).await.unwrap().unwrap();
         role.permissions = permissions;
         self.core.store().update_role(gid, &role).await.unwrap();
+    }
+}
+
+/// A multipart/form-data body built by hand, part by part, as Discord libraries send it.
+pub struct Form {
+    boundary: String,
+    body: Vec<u8>,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Form {
+    pub fn new() -> Self {
+        Self { boundary: format!("----guildhall{:016x}", rand::random::<u64>()), body: Vec::new() }
+    }
+
+    fn part(mut self, disposition: &str, content_type: Option<&str>, data: &[u8]) -> Self {
+        self.body.extend_from_slice(
+            format!("--{}\r\nContent-Disposition: form-data; {disposition}\r\n", self.boundary).as_bytes(),
+        );
+        if let Some(content_type) = content_type {
+            self.body.extend_from_slice(format!("Content-Type: {content_type}\r\n").as_bytes());
+        }
+        self.body.extend_from_slice(b"\r\n");
+        self.body.extend_from_slice(data);
+        self.body.extend_from_slice(b"\r\n");
+        self
+    }
+
+    /// The `payload_json` part.
+    pub fn json(self, payload: &Value) -> Self {
+        let text = payload.to_string();
+        self.part("name=\"payload_json\"", Some("application/json"), text.as_bytes())
+    }
+
+    /// A plain field.
+    pub fn field(self, name: &str, value: &str) -> Self {
+        self.part(&format!("name=\"{name}\""), None, value.as_bytes())
+    }
+
+    /// A file part.
+    pub fn file(self, name: &str, filename: &str, content_type: Option<&str>, data: &[u8]) -> Self {
+        self.part(&format!("name=\"{name}\"; filename=\"{filename}\""), content_type, data)
+    }
+
+    pub fn content_type(&self) -> String {
+        format!("multipart/form-data; boundary={}", self.boundary)
+    }
+
+    pub fn finish(mut self) -> Vec<u8> {
+        self.body.extend_from_slice(format!("--{}--\r\n", self.boundary).as_bytes());
+        self.body
     }
 }

@@ -26,11 +26,13 @@ use guildhall_model::{Id, Timestamp};
 use crate::*;
 
 mod accounts;
+mod blobs;
 mod guilds;
 mod messages;
 mod social;
 
 pub use accounts::*;
+pub use blobs::*;
 pub use guilds::*;
 pub use messages::*;
 pub use social::*;

@@ -13,6 +13,7 @@ use guildhall_store::{MessageAnchor, MessageRecord};
 use serde::Deserialize;
 
 use super::RenderOptions;
+use super::attachments::{self, AttachmentRequest, NewFiles, Upload};
 use super::components;
 use super::mentions::{self, Author, DefaultParse, Policy};
 use crate::limits::{self, FormError, FormErrors, PathSegment, codes};
@@ -40,6 +41,13 @@ pub struct CreateMessage {
     pub flags: Option<MessageFlags>,
     #[serde(default)]
     pub enforce_nonce: Option<bool>,
+    /// Metadata of the uploaded files (`id` = the `n` of `files[n]`).
+    #[serde(default)]
+    pub attachments: Option<Vec<AttachmentRequest>>,
+    /// The uploaded files: not part of the JSON, the transport fills them in from a multipart
+    /// body.
+    #[serde(skip)]
+    pub files: Vec<Upload>,
 }
 
 /// The flags a message may be created with (protocol.md §3.5).
@@ -110,11 +118,13 @@ pub(crate) fn sanitize_embeds(embeds: Vec<Embed>) -> Vec<Embed> {
         .collect()
 }
 
-/// Nothing to show: blank content, no embeds, no components and no forwarded message (50006).
+/// Nothing to show: blank content, no embeds, no components, no files and no forwarded message
+/// (50006).
 pub(crate) fn is_empty(record: &MessageRecord) -> bool {
     record.content.trim().is_empty()
         && record.embeds.is_empty()
         && record.components.is_empty()
+        && record.attachments.is_empty()
         && record.message_snapshots.is_empty()
 }
 
@@ -147,9 +157,12 @@ impl Core {
         &self,
         actor: &Actor,
         channel_id: Id<ChannelMarker>,
-        request: CreateMessage,
+        mut request: CreateMessage,
     ) -> Result<Message> {
         let mut errors = FormErrors::new();
+        let files = std::mem::take(&mut request.files);
+        let requests = request.attachments.take().unwrap_or_default();
+        attachments::validate(&mut errors, &requests, &files)?;
         validate_body(
             &mut errors,
             request.content.as_deref(),
@@ -174,7 +187,7 @@ impl Core {
                 if reference.channel_id.is_none() {
                     errors.push(FormError::required(&at("channel_id")));
                 }
-                super::forward::validate_alone(&mut errors, &request);
+                super::forward::validate_alone(&mut errors, &request, &files);
             }
         }
         errors.into_result()?;
@@ -184,6 +197,10 @@ impl Core {
             return Err(Error::code(Code::NonTextChannel));
         }
         access.require(Permissions::SEND_MESSAGES)?;
+        if !files.is_empty() {
+            access.require(Permissions::ATTACH_FILES)?;
+        }
+        let files = self.prepare_files(channel_id, files, &requests);
         let mut record = MessageRecord::new(
             self.next_id(),
             channel_id,
@@ -194,6 +211,7 @@ impl Core {
         record.embeds = sanitize_embeds(request.embeds.unwrap_or_default());
         record.components = request.components.unwrap_or_default();
         record.flags = request.flags.unwrap_or_default();
+        record.attachments = files.iter().map(|(a, _)| a.clone()).collect();
         if forward.is_none() && is_empty(&record) {
             return Err(Error::code(Code::EmptyMessage));
         }
@@ -235,12 +253,28 @@ impl Core {
             record.kind = MessageType::Reply;
             record.message_reference = Some(reply.reference);
         }
-        self.insert_message(&access.channel, &record).await
+        self.insert_message_with_files(&access.channel, &record, &files).await
     }
+
     /// Stores a new message and publishes MESSAGE_CREATE; returns it as the create response
     /// shows it (with the nonce).
     pub(crate) async fn insert_message(&self, channel: &Channel, record: &MessageRecord) -> Result<Message> {
-        self.store().create_message(record).await?;
+        self.insert_message_with_files(channel, record, &NewFiles::new()).await
+    }
+
+    /// [`Core::insert_message`] for a message with uploaded files: the files are stored first,
+    /// and discarded again if the message cannot be.
+    pub(crate) async fn insert_message_with_files(
+        &self,
+        channel: &Channel,
+        record: &MessageRecord,
+        files: &NewFiles,
+    ) -> Result<Message> {
+        self.store_files(files).await?;
+        if let Err(e) = self.store().create_message(record).await {
+            self.discard_files(files).await;
+            return Err(e.into());
+        }
         self.publish_message(channel, record, "MESSAGE_CREATE").await
     }
 

@@ -9,6 +9,7 @@ use guildhall_model::{Id, Nullable};
 use guildhall_store::MessageRecord;
 use serde::Deserialize;
 
+use super::attachments::{self, AttachmentRequest, FileChanges, Upload};
 use super::create::{is_empty, is_system, sanitize_embeds};
 use super::mentions::{self, Author, DefaultParse, Policy};
 use super::{Family, RenderOptions, channel_event, components};
@@ -30,9 +31,28 @@ pub struct EditMessage {
     /// Replaces the components (same checks as on create); `null` or `[]` removes them.
     #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
     pub components: Option<Nullable<Vec<serde_json::Value>>>,
-    /// Accepted (libraries send `[]`), not stored: there are no uploads yet.
+    /// The attachments the message keeps (those not listed go, with their files) and the
+    /// metadata of new files; `null` or `[]` removes them all, absent keeps them.
     #[serde(default, deserialize_with = "guildhall_model::nullable::present")]
-    pub attachments: Option<Nullable<Vec<serde_json::Value>>>,
+    pub attachments: Option<Nullable<Vec<AttachmentRequest>>>,
+    /// New files (multipart `files[n]`), filled in by the transport.
+    #[serde(skip)]
+    pub files: Vec<Upload>,
+}
+
+impl EditMessage {
+    /// The `attachments` entries, if a list was sent.
+    fn attachment_requests(&self) -> &[AttachmentRequest] {
+        match &self.attachments {
+            Some(Nullable::Value(list)) => list,
+            _ => &[],
+        }
+    }
+
+    /// Whether the edit touches the attachments.
+    fn changes_attachments(&self) -> bool {
+        self.attachments.is_some() || !self.files.is_empty()
+    }
 }
 
 /// `POST /channels/{id}/messages/bulk-delete`.
@@ -42,9 +62,10 @@ pub struct BulkDelete {
 }
 
 /// The checks of an edit that need no stored message: `content` length, `embeds`,
-/// `allowed_mentions`.
+/// `allowed_mentions`, the files and `attachments` entries.
 pub(crate) fn validate_edit(request: &EditMessage) -> Result<()> {
     let mut errors = FormErrors::new();
+    attachments::validate(&mut errors, request.attachment_requests(), &request.files)?;
     if let Some(Nullable::Value(content)) = &request.content {
         errors.check(limits::validate_message_content(content));
     }
@@ -75,23 +96,31 @@ impl Core {
             return Err(Error::code(Code::SystemMessage));
         }
         let own = record.webhook_id.is_none() && record.author_id == actor.id();
+        let mut changes = FileChanges::default();
         if own {
+            if !request.files.is_empty() {
+                access.require(Permissions::ATTACH_FILES)?;
+            }
             let author = Author {
                 guild_id: access.guild_id(),
                 roles: access.guild.as_ref().map_or(&[], |g| g.roles.as_slice()),
                 can_mention_everyone: access.permissions.contains(Permissions::MENTION_EVERYONE),
             };
-            self.apply_author_edit(&mut record, request, author, DefaultParse::All).await?;
+            changes = self.apply_author_edit(&mut record, request, author, DefaultParse::All).await?;
         } else {
             let moderator = access.permissions.contains(Permissions::MANAGE_MESSAGES);
-            if !moderator || request.content.is_some() || request.embeds.is_some() || request.components.is_some() {
+            let authored = request.content.is_some()
+                || request.embeds.is_some()
+                || request.components.is_some()
+                || request.changes_attachments();
+            if !moderator || authored {
                 return Err(Error::code(Code::CannotEditOthersMessage));
             }
             if let Some(wanted) = request.flags.map(|f| f.into_option().unwrap_or_default()) {
                 record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
             }
         }
-        self.store().update_message(&record).await?;
+        self.save_edit(&record, changes).await?;
         let message = self.publish_message(&access.channel, &record, "MESSAGE_UPDATE").await?;
         if message.reactions.is_none() {
             return Ok(message);
@@ -101,7 +130,8 @@ impl Core {
     }
 
     /// An edit by the message's author (a user, or a webhook through its token): content,
-    /// embeds and components are replaced (`null` clears) and set `edited_timestamp`;
+    /// embeds and components are replaced (`null` clears) and set `edited_timestamp`, as do
+    /// attachments (only those listed in `attachments` stay; new files are added);
     /// SUPPRESS_EMBEDS toggles; IS_COMPONENTS_V2 can be set, never cleared (other flag bits are
     /// the server's, and libraries echo them back as they were); mentions are recomputed when
     /// content or `allowed_mentions` change. The result must show something (50006), its
@@ -109,18 +139,32 @@ impl Core {
     pub(crate) async fn apply_author_edit(
         &self,
         record: &mut MessageRecord,
-        request: EditMessage,
+        mut request: EditMessage,
         author: Author<'_>,
         default: DefaultParse,
-    ) -> Result<()> {
+    ) -> Result<FileChanges> {
         if let Some(wanted) = request.flags.map(|f| f.into_option().unwrap_or_default()) {
             record.flags.set(MessageFlags::SUPPRESS_EMBEDS, wanted.contains(MessageFlags::SUPPRESS_EMBEDS));
             record.flags |= wanted & MessageFlags::IS_COMPONENTS_V2;
         }
         let content_changed = request.content.is_some();
         let components_changed = request.components.is_some();
-        if request.content.is_some() || request.embeds.is_some() || components_changed {
+        let attachments_changed = request.changes_attachments();
+        if request.content.is_some() || request.embeds.is_some() || components_changed || attachments_changed {
             record.edited_timestamp = Some(self.now());
+        }
+        let mut changes = FileChanges::default();
+        if request.attachments.is_some() {
+            let keep: Vec<u64> = request.attachment_requests().iter().map(|r| r.id).collect();
+            let (kept, removed) =
+                std::mem::take(&mut record.attachments).into_iter().partition(|a| keep.contains(&a.id.get()));
+            record.attachments = kept;
+            changes.removed = removed;
+        }
+        let files = std::mem::take(&mut request.files);
+        if !files.is_empty() {
+            changes.added = self.prepare_files(record.channel_id, files, request.attachment_requests());
+            record.attachments.extend(changes.added.iter().map(|(a, _)| a.clone()));
         }
         if let Some(content) = request.content {
             record.content = content.into_option().unwrap_or_default();
@@ -139,6 +183,9 @@ impl Core {
         if v2 {
             components::validate_v2_legacy(&mut errors, &record.content, &record.embeds);
         }
+        if record.attachments.len() > crate::limits::ATTACHMENTS_MAX {
+            errors.push(attachments::too_many(&[PathSegment::field("attachments")]));
+        }
         errors.into_result()?;
         if is_empty(record) {
             return Err(Error::code(Code::EmptyMessage));
@@ -147,7 +194,23 @@ impl Core {
             let allowed = request.allowed_mentions.and_then(Nullable::into_option);
             self.recompute_mentions(record, allowed, author, default).await?;
         }
-        Ok(())
+        Ok(changes)
+    }
+
+    /// Writes an edited message: new files first, then the dropped files are erased, then the
+    /// row; if the row cannot be written the new files are discarded again.
+    pub(crate) async fn save_edit(&self, record: &MessageRecord, changes: FileChanges) -> Result<()> {
+        self.store_files(&changes.added).await?;
+        let saved = async {
+            self.erase_files(&changes.removed).await?;
+            self.store().update_message(record).await?;
+            Ok::<_, Error>(())
+        }
+        .await;
+        if saved.is_err() {
+            self.discard_files(&changes.added).await;
+        }
+        saved
     }
 
     /// Mentions of edited content. A reply keeps pinging the replied-to author if it did.
@@ -203,6 +266,7 @@ impl Core {
         if record.kind.is_undeletable() {
             return Err(Error::code(Code::SystemMessage));
         }
+        self.erase_files(&record.attachments).await?;
         if !self.store().delete_message(channel_id, message_id).await? {
             return Err(Error::code(Code::UnknownMessage));
         }
@@ -241,6 +305,7 @@ impl Core {
         if ids.iter().any(|id| id.timestamp_ms() < oldest_ms) {
             return Err(Error::code(Code::MessageTooOld));
         }
+        self.erase_files_of(channel_id, &ids).await?;
         let deleted = self.store().delete_messages(channel_id, &ids).await?;
         if !deleted.is_empty() {
             let data = serde_json::json!({ "ids": deleted, "channel_id": channel_id, "guild_id": guild_id });

@@ -9,6 +9,7 @@ use guildhall_model::message::{MessageReference, MessageReferenceType, MessageSn
 use guildhall_store::MessageRecord;
 
 use super::CreateMessage;
+use super::attachments::Upload;
 use super::create::is_system;
 use crate::limits::{FormError, FormErrors, PathSegment};
 use crate::ops::{Actor, Core, Error, Result, views};
@@ -16,10 +17,11 @@ use crate::ops::{Actor, Core, Error, Result, views};
 /// Discord's code for a forward that carries anything besides the reference.
 const UNSUPPORTED: &str = "FORWARD_CONTAINS_UNSUPPORTED_CONTENT";
 
-/// A forward carries only its reference: content, embeds, components or tts are refused, each
-/// at its field.
-pub(crate) fn validate_alone(errors: &mut FormErrors, request: &CreateMessage) {
+/// A forward carries only its reference: content, embeds, components, files or tts are
+/// refused, each at its field.
+pub(crate) fn validate_alone(errors: &mut FormErrors, request: &CreateMessage, files: &[Upload]) {
     let used = [
+        ("attachments", !files.is_empty()),
         ("content", request.content.as_ref().is_some_and(|c| !c.is_empty())),
         ("embeds", request.embeds.as_ref().is_some_and(|e| !e.is_empty())),
         ("components", request.components.as_ref().is_some_and(|c| !c.is_empty())),

@@ -4,6 +4,7 @@
 //! Events per §2.2: guild members who can view the channel (and connect, for voice channels)
 //! with GUILD_* intents, or a DM's recipients with DIRECT_* intents.
 
+pub mod attachments;
 pub(crate) mod components;
 pub(crate) mod create;
 mod edit;
@@ -20,6 +21,7 @@ use guildhall_model::message::Message;
 use guildhall_store::{MessageAnchor, MessageRecord};
 use serde::{Deserialize, Serialize};
 
+pub use attachments::{AttachmentQuery, AttachmentRequest, Upload};
 pub use create::CreateMessage;
 pub(crate) use edit::validate_edit;
 pub use edit::{BulkDelete, EditMessage};

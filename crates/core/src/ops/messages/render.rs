@@ -173,18 +173,19 @@ impl Core {
 
         let people = People { users, members };
         let nested = RenderOptions { nonce: false, channel_type: None, ..options };
-        Ok(records
-            .iter()
-            .map(|r| {
-                let mut message = people.build(r, options);
-                message.reactions = reactions.remove(&r.id);
-                if let Some((_, target)) = reply_target(r) {
-                    let answered =
-                        referenced.get(&target).and_then(Option::as_ref).map(|t| Box::new(people.build(t, nested)));
-                    message.referenced_message = Some(Nullable::from_option(answered));
-                }
-                message
-            })
-            .collect())
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let mut message = people.build(r, options);
+            message.reactions = reactions.remove(&r.id);
+            if let Some((_, target)) = reply_target(r) {
+                let answered =
+                    referenced.get(&target).and_then(Option::as_ref).map(|t| Box::new(people.build(t, nested)));
+                message.referenced_message = Some(Nullable::from_option(answered));
+            }
+            // Records keep attachment paths; every rendering hands out fresh signed links.
+            self.sign_message(&mut message)?;
+            out.push(message);
+        }
+        Ok(out)
     }
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::messages::webhook_voice;
 use super::validate_name;
 use crate::limits::FormErrors;
+use crate::ops::messages::attachments::{self, AttachmentRequest, Upload};
 use crate::ops::messages::create::{is_empty, sanitize_embeds, validate_body};
 use crate::ops::messages::mentions::{DefaultParse, Policy};
 use crate::ops::messages::render::webhook_user;
@@ -39,6 +40,12 @@ pub struct ExecuteWebhook {
     pub components: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     pub flags: Option<MessageFlags>,
+    /// Metadata of the uploaded files (`id` = the `n` of `files[n]`).
+    #[serde(default)]
+    pub attachments: Option<Vec<AttachmentRequest>>,
+    /// The uploaded files, filled in by the transport from a multipart body.
+    #[serde(skip)]
+    pub files: Vec<Upload>,
 }
 
 /// `POST /webhooks/{id}/{token}` query: `wait` (Discord's booleans: `true/True/1`,
@@ -58,9 +65,12 @@ impl Core {
         id: Id<WebhookMarker>,
         token: &str,
         query: ExecuteQuery,
-        request: ExecuteWebhook,
+        mut request: ExecuteWebhook,
     ) -> Result<Option<Message>> {
         let mut errors = FormErrors::new();
+        let files = std::mem::take(&mut request.files);
+        let requests = request.attachments.take().unwrap_or_default();
+        attachments::validate(&mut errors, &requests, &files)?;
         let wait = query.wait.unwrap_or(false);
         validate_body(
             &mut errors,
@@ -81,6 +91,9 @@ impl Core {
         let mut record = MessageRecord::new(self.next_id(), channel.id, channel.guild_id, webhook.id.cast(), content);
         record.embeds = sanitize_embeds(request.embeds.unwrap_or_default());
         record.components = request.components.unwrap_or_default();
+        // Webhooks may always attach files: there is no member whose permissions could say no.
+        let files = self.prepare_files(channel.id, files, &requests);
+        record.attachments = files.iter().map(|(a, _)| a.clone()).collect();
         if is_empty(&record) {
             return Err(Error::code(Code::EmptyMessage));
         }
@@ -99,7 +112,7 @@ impl Core {
         record.webhook_id = Some(webhook.id);
         record.application_id = webhook.application_id;
         record.webhook_author = Some(webhook_user(webhook.id, &name, avatar));
-        let message = self.insert_message(&channel, &record).await?;
+        let message = self.insert_message_with_files(&channel, &record, &files).await?;
         Ok(wait.then_some(message))
     }
 }

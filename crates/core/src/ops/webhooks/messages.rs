@@ -98,8 +98,9 @@ impl Core {
         validate_edit(&request)?;
         let (channel, mut record) = self.own_webhook_message(id, token, message_id, query).await?;
         let roles = self.webhook_roles(&channel).await?;
-        self.apply_author_edit(&mut record, request, webhook_voice(&channel, &roles), DefaultParse::UsersOnly).await?;
-        self.store().update_message(&record).await?;
+        let voice = webhook_voice(&channel, &roles);
+        let changes = self.apply_author_edit(&mut record, request, voice, DefaultParse::UsersOnly).await?;
+        self.save_edit(&record, changes).await?;
         self.publish_message(&channel, &record, "MESSAGE_UPDATE").await
     }
 
@@ -112,6 +113,7 @@ impl Core {
         query: WebhookMessageQuery,
     ) -> Result<()> {
         let (channel, record) = self.own_webhook_message(id, token, message_id, query).await?;
+        self.erase_files(&record.attachments).await?;
         if !self.store().delete_message(channel.id, record.id).await? {
             return Err(Error::code(Code::UnknownMessage));
         }
