@@ -7,6 +7,7 @@ asserts what the library parsed. Usage: rest_check.py BASE_URL SEED_JSON_FILE
 """
 
 import asyncio
+import io
 import json
 import sys
 
@@ -67,6 +68,16 @@ async def run(client: discord.Client) -> None:
     fetched = await channel.fetch_message(msg.id)
     assert fetched.pinned and [(str(r.emoji), r.count, r.me) for r in fetched.reactions] == [("👍", 1, True)]
     await msg.unpin()
+
+    payload = b"guildhall attachment \x00\x01 bytes"
+    with_file = await channel.send("with a file", file=discord.File(io.BytesIO(payload), filename="notes.txt"))
+    attachment = with_file.attachments[0]
+    assert (attachment.filename, attachment.size) == ("notes.txt", len(payload))
+    assert await attachment.read() == payload
+    two = await channel.send(files=[discord.File(io.BytesIO(b"a"), "a.bin"), discord.File(io.BytesIO(b"bb"), "b.bin")])
+    assert [a.size for a in two.attachments] == [1, 2] and two.content == ""
+    kept = await two.edit(attachments=[two.attachments[1]])
+    assert [a.filename for a in kept.attachments] == ["b.bin"]
 
     role = await guild.create_role(name="dpy role", permissions=discord.Permissions(send_messages=True),
                                    colour=discord.Colour.blue(), hoist=True)
