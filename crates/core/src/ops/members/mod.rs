@@ -115,14 +115,7 @@ impl Core {
         user_id: Id<UserMarker>,
         role_id: Id<RoleMarker>,
     ) -> Result<()> {
-        let _guard = self.lock(guild_id.get()).await;
-        let (access, mut record, user) = self.role_grant_target(actor, guild_id, user_id, role_id).await?;
-        if record.roles.contains(&role_id) {
-            return Ok(());
-        }
-        record.roles.push(role_id);
-        self.store().update_member(&record).await?;
-        self.publish_member_update(access.guild_id(), &record, &user).await
+        self.change_member_role(actor, guild_id, user_id, role_id, true).await
     }
 
     /// `DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}`: like
@@ -134,12 +127,27 @@ impl Core {
         user_id: Id<UserMarker>,
         role_id: Id<RoleMarker>,
     ) -> Result<()> {
+        self.change_member_role(actor, guild_id, user_id, role_id, false).await
+    }
+
+    async fn change_member_role(
+        &self,
+        actor: &Actor,
+        guild_id: Id<GuildMarker>,
+        user_id: Id<UserMarker>,
+        role_id: Id<RoleMarker>,
+        add: bool,
+    ) -> Result<()> {
         let _guard = self.lock(guild_id.get()).await;
         let (access, mut record, user) = self.role_grant_target(actor, guild_id, user_id, role_id).await?;
-        if !record.roles.contains(&role_id) {
+        if record.roles.contains(&role_id) == add {
             return Ok(());
         }
-        record.roles.retain(|r| *r != role_id);
+        if add {
+            record.roles.push(role_id);
+        } else {
+            record.roles.retain(|r| *r != role_id);
+        }
         self.store().update_member(&record).await?;
         self.publish_member_update(access.guild_id(), &record, &user).await
     }
