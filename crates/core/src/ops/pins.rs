@@ -13,7 +13,7 @@ use guildhall_model::{Id, Nullable, Timestamp};
 use guildhall_store::{MessageRecord, PinRecord};
 use serde::{Deserialize, Serialize};
 
-use super::messages::{Family, RenderOptions, channel_event, to_json};
+use super::messages::{Family, RenderOptions, channel_event};
 use super::{Actor, ChannelAccess, Code, Core, Error, Result};
 use crate::limits::{self, PathSegment};
 
@@ -170,10 +170,7 @@ impl Core {
             current.last_pin_timestamp = Some(Nullable::from_option(newest));
             self.store().update_channel(&current).await?;
         }
-        let mut data = serde_json::json!({ "channel_id": channel.id, "last_pin_timestamp": newest });
-        if let (Some(guild_id), Some(map)) = (channel.guild_id, data.as_object_mut()) {
-            map.insert("guild_id".to_owned(), to_json(&guild_id)?);
-        }
+        let data = serde_json::json!({ "channel_id": channel.id, "last_pin_timestamp": newest });
         self.publish(channel_event(channel, Family::Pins, "CHANNEL_PINS_UPDATE", data)).await;
         Ok(())
     }

@@ -92,15 +92,11 @@ impl Core {
 
     /// The common part of reaction event payloads.
     fn reaction_payload(target: &Target, emoji: &ReactionEmoji) -> Result<serde_json::Value> {
-        let mut data = serde_json::json!({
+        Ok(serde_json::json!({
             "channel_id": target.message.channel_id,
             "message_id": target.message.id,
             "emoji": to_json(&partial_emoji(emoji))?,
-        });
-        if let (Some(guild_id), Some(map)) = (target.access.guild_id(), data.as_object_mut()) {
-            map.insert("guild_id".to_owned(), to_json(&guild_id)?);
-        }
-        Ok(data)
+        }))
     }
 
     /// `PUT .../reactions/{emoji}/@me` ⇒ 204, MESSAGE_REACTION_ADD (only when it is new).
@@ -235,10 +231,7 @@ impl Core {
         if self.store().remove_all_reactions(message_id).await? == 0 {
             return Ok(());
         }
-        let mut data = serde_json::json!({ "channel_id": channel_id, "message_id": message_id });
-        if let (Some(guild_id), Some(map)) = (target.access.guild_id(), data.as_object_mut()) {
-            map.insert("guild_id".to_owned(), to_json(&guild_id)?);
-        }
+        let data = serde_json::json!({ "channel_id": channel_id, "message_id": message_id });
         let event = channel_event(&target.access.channel, Family::Reactions, "MESSAGE_REACTION_REMOVE_ALL", data);
         self.publish(event).await;
         Ok(())

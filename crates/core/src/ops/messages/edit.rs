@@ -241,10 +241,7 @@ impl Core {
 
     /// MESSAGE_DELETE for a message of `channel`.
     pub(crate) async fn publish_message_deleted(&self, channel: &Channel, message_id: Id<MessageMarker>) -> Result<()> {
-        let mut data = serde_json::json!({ "id": message_id, "channel_id": channel.id });
-        if let (Some(guild_id), Some(map)) = (channel.guild_id, data.as_object_mut()) {
-            map.insert("guild_id".to_owned(), super::to_json(&guild_id)?);
-        }
+        let data = serde_json::json!({ "id": message_id, "channel_id": channel.id });
         self.publish(channel_event(channel, Family::Messages, "MESSAGE_DELETE", data)).await;
         Ok(())
     }

@@ -73,10 +73,16 @@ impl Family {
 }
 
 /// An event about `channel` for whoever can see it: guild members who can view it (voice
-/// channels: and connect, which their text chat requires), or a DM's recipients.
+/// channels: and connect, which their text chat requires), or a DM's recipients. Guild events
+/// get the channel's `guild_id` added to their payload.
 pub(crate) fn channel_event(channel: &Channel, family: Family, name: &'static str, data: serde_json::Value) -> Event {
+    let mut data = data;
     match channel.guild_id {
         Some(guild_id) => {
+            // Every channel-scoped dispatch names its guild (protocol.md §2.2 `guild_id?`).
+            if let Some(map) = data.as_object_mut() {
+                map.entry("guild_id").or_insert_with(|| serde_json::json!(guild_id));
+            }
             let event = Event::guild(name, guild_id, Some(channel.id), family.intent(true), data);
             if channel.kind.is_voice() { event.requiring(Permissions::CONNECT) } else { event }
         }
@@ -194,7 +200,6 @@ impl Core {
             "timestamp": self.now().as_secs(),
         });
         if let (Some(guild), Some(map)) = (&access.guild, data.as_object_mut()) {
-            map.insert("guild_id".to_owned(), to_json(&guild.guild_id())?);
             map.insert("member".to_owned(), to_json(&views::member(&guild.member, Some(&actor.user)))?);
         }
         self.publish(channel_event(&access.channel, Family::Typing, "TYPING_START", data)).await;
