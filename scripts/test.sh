@@ -41,3 +41,6 @@ scripts/smoke-rest.sh target/debug/guildhall
 
 step "conformance: discord.py against the REST API"
 scripts/conformance-discordpy-rest.sh target/debug/guildhall
+
+step "conformance: discord.py and discord.js against the gateway (results vs conformance/results.json)"
+scripts/conformance-gateway.sh target/debug/guildhall
