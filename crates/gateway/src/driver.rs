@@ -212,8 +212,10 @@ impl Driver {
                 None
             }
             other => {
-                if let Some(started) = &self.started {
-                    start::command(&self.hub, started, other).await;
+                if let Some(started) = &self.started
+                    && let Some(close) = start::command(&self.hub, started, other).await
+                {
+                    conn.close(close);
                 }
                 None
             }

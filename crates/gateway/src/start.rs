@@ -4,17 +4,19 @@
 
 use std::sync::Arc;
 
-use guildhall_core::ops::guilds::DEFAULT_LARGE_THRESHOLD;
 use guildhall_core::ops::views;
-use guildhall_core::{Actor, Core};
+use guildhall_core::{Actor, Core, DEFAULT_LARGE_THRESHOLD, GuildCreateOptions};
 use guildhall_model::Id;
+use guildhall_model::commands::{RequestGuildMembers, UpdateVoiceState};
 use guildhall_model::flags::{ApplicationFlags, Intents};
 use guildhall_model::gateway::{Identify, Ready, Resume};
 use guildhall_model::guild::UnavailableGuild;
 use guildhall_model::id::marker::UserMarker;
+use guildhall_model::presence::UpdatePresence;
 use guildhall_model::user::PartialApplication;
+use serde::Deserialize;
 
-use crate::connection::Close;
+use crate::connection::{Close, Output};
 use crate::hub::{Hub, ResumeFailure, Session};
 use crate::outbox::Frame;
 use crate::protocol::CloseCode;
@@ -59,7 +61,6 @@ pub(crate) async fn authenticate(core: &Core, token: &str) -> Option<Actor> {
 pub(crate) struct Started {
     pub(crate) session: Arc<Session>,
     /// The account, for the commands that act as it (op 4).
-    #[allow(dead_code)] // read by the op 4 handler, which lands with the voice-state operation
     pub(crate) actor: Actor,
 }
 
@@ -107,8 +108,9 @@ pub(crate) async fn identify(hub: &Hub, identify: &Identify, version: u8, connec
         application: application.as_ref().map(|app| PartialApplication { id: app.id, flags: app.flags }),
     };
     session.push_own(Frame::json("READY", &serde_json::to_value(&ready).unwrap_or_default()));
+    let options = GuildCreateOptions { large_threshold, presences: intents.contains(Intents::GUILD_PRESENCES) };
     for guild in guilds {
-        match core.guild_create_payload(guild, actor.id(), large_threshold).await {
+        match core.guild_create_payload(guild, actor.id(), options).await {
             Ok(payload) => {
                 session.push_own(Frame::json("GUILD_CREATE", &serde_json::to_value(&payload).unwrap_or_default()));
             }
@@ -117,6 +119,11 @@ pub(crate) async fn identify(hub: &Hub, identify: &Identify, version: u8, connec
         }
     }
     session.release();
+    // The session is online from now on, with the presence IDENTIFY carried (if it parses).
+    let presence = identify.presence.as_ref().and_then(|p| UpdatePresence::deserialize(p).ok()).unwrap_or_default();
+    if let Err(error) = core.set_presence(actor.id(), actor.is_bot(), &session.id, presence).await {
+        tracing::warn!(%error, "identify: presence not set");
+    }
     Ok(Started { session, actor })
 }
 
@@ -130,10 +137,64 @@ pub(crate) async fn resume(hub: &Hub, resume: &Resume, connection: u64) -> Resul
 
 /// A session is over: its user's presence and voice state follow.
 pub(crate) async fn session_ended(core: &Core, user: Id<UserMarker>, session_id: &str) {
-    let _ = (core, user, session_id);
+    if let Err(error) = core.end_voice_session(user, session_id).await {
+        tracing::warn!(%error, "session end: voice state not cleared");
+    }
+    if let Err(error) = core.end_presence(user, session_id).await {
+        tracing::warn!(%error, "session end: presence not cleared");
+    }
 }
 
-/// op 3, op 4 and op 8 of an established session.
-pub(crate) async fn command(hub: &Hub, started: &Started, output: crate::connection::Output) {
-    let _ = (hub, started, output);
+/// op 3, op 4 and op 8 of an established session. A body that does not fit its op closes the
+/// connection with 4001; a command the domain refuses (unknown guild, missing permission) is
+/// dropped, as Discord does.
+pub(crate) async fn command(hub: &Hub, started: &Started, output: Output) -> Option<Close> {
+    let core = hub.core();
+    let session = &started.session;
+    let invalid = || Some(Close::from_code(CloseCode::UnknownOpcode));
+    match output {
+        Output::PresenceUpdate(d) => {
+            let Ok(update) = UpdatePresence::deserialize(&d) else { return invalid() };
+            if let Err(error) = core.set_presence(session.user_id, session.bot, &session.id, update).await {
+                tracing::debug!(%error, "op 3 refused");
+            }
+        }
+        Output::VoiceStateUpdate(d) => {
+            let Ok(request) = UpdateVoiceState::deserialize(&d) else { return invalid() };
+            if let Err(error) = core.update_voice_state(&started.actor, &session.id, request).await {
+                tracing::debug!(%error, "op 4 refused");
+            }
+        }
+        Output::RequestGuildMembers(d) => {
+            let Ok(mut request) = RequestGuildMembers::deserialize(&d) else { return invalid() };
+            request_members(hub, started, &mut request).await;
+        }
+        _ => {}
+    }
+    None
+}
+
+/// op 8 → GUILD_MEMBERS_CHUNK dispatches (protocol.md §2.4). The whole member list needs
+/// GUILD_MEMBERS and presences need GUILD_PRESENCES; without them Discord answers with nothing
+/// for the list and no presences, so clients waiting on a nonce get an empty chunk here rather
+/// than a timeout.
+async fn request_members(hub: &Hub, started: &Started, request: &mut RequestGuildMembers) {
+    let session = &started.session;
+    if !session.intents.contains(Intents::GUILD_PRESENCES) {
+        request.presences = false;
+    }
+    let whole_list = request.user_ids.is_none() && request.query.as_deref().unwrap_or("").is_empty();
+    let result = if whole_list && !session.intents.contains(Intents::GUILD_MEMBERS) {
+        Ok(guildhall_core::MembersResult::default())
+    } else {
+        hub.core().request_guild_members(&started.actor, request).await
+    };
+    match result {
+        Ok(result) => {
+            for chunk in result.into_chunks(request) {
+                session.push_own(Frame::json("GUILD_MEMBERS_CHUNK", &serde_json::to_value(&chunk).unwrap_or_default()));
+            }
+        }
+        Err(error) => tracing::debug!(%error, "op 8 refused"),
+    }
 }
