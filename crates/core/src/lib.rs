@@ -17,4 +17,6 @@ pub mod seed;
 pub mod token;
 
 pub use error::{Code, Error, ErrorKind};
+pub use ops::guilds::{DEFAULT_LARGE_THRESHOLD, GuildCreateOptions};
+pub use ops::request_members::MembersResult;
 pub use ops::{Actor, Core};

@@ -219,7 +219,7 @@ pub struct GuildCreate {
     pub members: Vec<Member>,
     pub channels: Vec<Channel>,
     pub threads: Vec<Channel>,
-    pub presences: Vec<serde_json::Value>,
+    pub presences: Vec<crate::presence::Presence>,
     pub stage_instances: Vec<serde_json::Value>,
     pub guild_scheduled_events: Vec<serde_json::Value>,
     #[serde(default)]

@@ -7,6 +7,7 @@
 //! libraries index keys unconditionally (client-libraries.md §0, §6).
 
 pub mod channel;
+pub mod commands;
 pub mod flags;
 pub mod gateway;
 pub mod guild;
@@ -14,6 +15,7 @@ pub mod id;
 pub mod invite;
 pub mod message;
 pub mod nullable;
+pub mod presence;
 pub mod snowflake;
 pub mod timestamp;
 pub mod user;

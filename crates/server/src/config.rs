@@ -24,6 +24,9 @@ pub struct Config {
     pub durability: Durability,
     /// REST rate limits (TOML table `[rate_limits]`; `GUILDHALL_RATE_LIMITS=off` disables them).
     pub rate_limits: RateLimitConfig,
+    /// Test-only routes under `/_guildhall/test/` (e.g. forcing gateway disconnects). Never
+    /// enable on a server others use.
+    pub test_hooks: bool,
 }
 
 /// One limit in the config file: `{ limit = 5, window_ms = 5000 }`.
@@ -138,6 +141,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             durability: Durability::Normal,
             rate_limits: RateLimitConfig::default(),
+            test_hooks: false,
         }
     }
 }
@@ -158,6 +162,8 @@ pub struct Overrides {
     pub durability: Option<Durability>,
     /// Rate limits.
     pub rate_limits: Option<RateLimitOverrides>,
+    /// Test-only routes.
+    pub test_hooks: Option<bool>,
 }
 
 /// A configuration source could not be read.
@@ -204,6 +210,8 @@ pub const ENV_LOG_FORMAT: &str = "GUILDHALL_LOG_FORMAT";
 pub const ENV_DURABILITY: &str = "GUILDHALL_DURABILITY";
 /// See [`ENV_LISTEN`]: `on` or `off`.
 pub const ENV_RATE_LIMITS: &str = "GUILDHALL_RATE_LIMITS";
+/// See [`ENV_LISTEN`]: `1`/`true` enables the test-only routes.
+pub const ENV_TEST_HOOKS: &str = "GUILDHALL_TEST_HOOKS";
 /// Path of the config file.
 pub const ENV_CONFIG: &str = "GUILDHALL_CONFIG";
 
@@ -235,6 +243,14 @@ impl Overrides {
                     _ => Err(ConfigError::Invalid { key: ENV_RATE_LIMITS, value: v.clone() }),
                 })
                 .transpose()?,
+            test_hooks: env
+                .get(ENV_TEST_HOOKS)
+                .map(|v| match v.to_ascii_lowercase().as_str() {
+                    "on" | "true" | "1" => Ok(true),
+                    "off" | "false" | "0" => Ok(false),
+                    _ => Err(ConfigError::Invalid { key: ENV_TEST_HOOKS, value: v.clone() }),
+                })
+                .transpose()?,
         })
     }
 }
@@ -260,6 +276,9 @@ impl Config {
         }
         if let Some(v) = overrides.rate_limits {
             v.apply(&mut self.rate_limits);
+        }
+        if let Some(v) = overrides.test_hooks {
+            self.test_hooks = v;
         }
         self
     }

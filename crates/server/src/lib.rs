@@ -11,10 +11,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::Router;
-use axum::routing::get;
+use axum::extract::State;
+use axum::routing::{get, post};
 use guildhall_bus::{Bus, LocalBus};
 use guildhall_core::Core;
 use guildhall_core::token::TokenSecret;
+use guildhall_gateway::{GatewayConfig, Hub};
 use guildhall_http::{AppState, HttpConfig, RateLimitConfig};
 use guildhall_model::{SnowflakeGenerator, Timestamp};
 use guildhall_store::{BlobStore, Store};
@@ -40,6 +42,8 @@ pub struct Services {
     pub core: Core,
     /// REST rate limits.
     pub rate_limits: RateLimitConfig,
+    /// Whether the test-only routes are served.
+    pub test_hooks: bool,
 }
 
 impl std::fmt::Debug for Services {
@@ -111,22 +115,47 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     let ids = Arc::new(SnowflakeGenerator::new(0, role.snowflake_process()));
     let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
     let core = Core::new(store.clone(), blobs, bus, ids.clone(), secret.clone(), Arc::new(now));
-    Ok(Services { store, ids, secret, core, rate_limits: config.rate_limits.clone() })
+    Ok(Services { store, ids, secret, core, rate_limits: config.rate_limits.clone(), test_hooks: config.test_hooks })
 }
 
-/// The HTTP routes: the REST API, attachment downloads and `/healthz`. `gateway_url` is what
-/// `GET /gateway` reports, `public_url` the base of attachment links.
-pub fn router(services: Services, gateway_url: String, public_url: String) -> Router {
+/// The HTTP routes: the REST API, the gateway (`/gateway`), attachment downloads, `/healthz`,
+/// and with `test_hooks` the test-only routes. `gateway_url` is what `GET /gateway` reports,
+/// `public_url` the base of attachment links.
+pub fn router(services: Services, hub: Arc<Hub>, gateway_url: String, public_url: String) -> Router {
     let config =
         HttpConfig { gateway_url, public_url, rate_limits: services.rate_limits.clone(), ..HttpConfig::default() };
-    guildhall_http::router(AppState::new(services.core, config)).route("/healthz", get(healthz))
+    let mut app = guildhall_http::router(AppState::new(services.core, config))
+        .merge(guildhall_gateway::routes(hub.clone()))
+        .route("/healthz", get(healthz));
+    if services.test_hooks {
+        app = app.merge(Router::new().route("/_guildhall/test/disconnect", post(test_disconnect)).with_state(hub));
+    }
+    app
 }
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Serves `services` on `listener` until `shutdown` resolves, then drains in-flight requests.
+#[derive(serde::Deserialize)]
+struct DisconnectRequest {
+    user_id: guildhall_model::Id<guildhall_model::id::marker::UserMarker>,
+}
+
+/// Test hook: closes every gateway connection of a user with 4000 (sessions stay resumable).
+async fn test_disconnect(
+    State(hub): State<Arc<Hub>>,
+    Json(request): Json<DisconnectRequest>,
+) -> Json<serde_json::Value> {
+    let closed = hub.disconnect_user(request.user_id, guildhall_gateway::Close::FORCED);
+    Json(serde_json::json!({ "closed": closed }))
+}
+
+/// How long shutdown waits for gateway clients to leave after op 7 RECONNECT.
+const GATEWAY_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Serves `services` on `listener` until `shutdown` resolves, then drains in-flight requests
+/// and tells every gateway connection to reconnect (op 7) before returning.
 pub async fn run(
     listener: TcpListener,
     services: Services,
@@ -134,9 +163,23 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    let (gateway_url, public_url) = (format!("ws://{addr}"), format!("http://{addr}"));
-    let app = router(services, gateway_url, public_url).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    let (gateway_url, public_url) = (format!("ws://{addr}/gateway"), format!("http://{addr}"));
+    let hub =
+        Hub::new(services.core.clone(), GatewayConfig { resume_url: gateway_url.clone(), ..GatewayConfig::default() });
+    hub.start();
+    let app = router(services, hub.clone(), gateway_url, public_url)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let on_shutdown = hub.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            on_shutdown.shutdown();
+        })
+        .await?;
+    let deadline = tokio::time::Instant::now() + GATEWAY_DRAIN;
+    while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -75,6 +75,7 @@ impl Common {
             log_format,
             durability,
             rate_limits: None,
+            test_hooks: None,
         };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)

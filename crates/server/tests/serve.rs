@@ -190,7 +190,7 @@ fn binary_seed_prints_json_and_a_server_on_the_same_data_serves_it() {
     assert_eq!(me["id"], json["bots"][0]["id"]);
     let gateway: serde_json::Value =
         client.get(format!("http://{addr}/api/v10/gateway")).send().unwrap().json().unwrap();
-    assert_eq!(gateway["url"], format!("ws://{addr}"));
+    assert_eq!(gateway["url"], format!("ws://{addr}/gateway"));
     assert!(server.terminate(Duration::from_secs(10)).success());
 }
 

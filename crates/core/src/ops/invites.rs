@@ -19,7 +19,7 @@ use guildhall_store::{InviteRecord, MemberRecord, StoreError};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::guilds::{DEFAULT_LARGE_THRESHOLD, to_json};
+use super::guilds::{GuildCreateOptions, to_json};
 use super::{Actor, Code, Core, Error, Result, views};
 use crate::limits::{self, FormErrors};
 
@@ -278,8 +278,7 @@ impl Core {
         let mut invite = render(&record, &guild, &channel, inviter.as_ref(), false);
         if query.with_counts == Some(true) {
             invite.approximate_member_count = Some(self.store().member_count(guild.id).await?);
-            // Presence is not tracked until the gateway lands; everyone counts as offline.
-            invite.approximate_presence_count = Some(0);
+            invite.approximate_presence_count = Some(self.presence_count(guild.id).await?);
         }
         Ok(invite)
     }
@@ -334,7 +333,7 @@ impl Core {
             Err(e) => return Err(e.into()),
         }
 
-        let payload = self.guild_create_payload(guild.id, actor.id(), DEFAULT_LARGE_THRESHOLD).await?;
+        let payload = self.guild_create_payload(guild.id, actor.id(), GuildCreateOptions::default()).await?;
         self.publish(Event::users("GUILD_CREATE", vec![actor.id()], Intents::GUILDS, to_json(&payload)?)).await;
         let mut data = to_json(&views::member(&member, Some(&actor.user)))?;
         if let Some(map) = data.as_object_mut() {

@@ -29,11 +29,14 @@ mod locks;
 pub mod members;
 pub mod messages;
 pub mod pins;
+pub mod presence;
 pub mod query;
 pub mod reactions;
+pub mod request_members;
 pub mod roles;
 pub mod users;
 pub mod views;
+pub mod voice_states;
 pub mod webhooks;
 
 pub use access::{ChannelAccess, DM_PERMISSIONS, GuildAccess};
@@ -60,6 +63,10 @@ pub struct Core {
     /// Scheme, host and port of this server as clients reach it (no trailing slash): the base
     /// of attachment URLs.
     public_url: Arc<str>,
+    /// Gateway sessions' presences (in memory, this node's sessions).
+    presences: Arc<presence::PresenceRegistry>,
+    /// Voice states (in memory, this node's sessions).
+    voice: Arc<voice_states::VoiceRegistry>,
 }
 
 impl std::fmt::Debug for Core {
@@ -78,7 +85,18 @@ impl Core {
         secret: TokenSecret,
         clock: Clock,
     ) -> Self {
-        Self { store, blobs, bus, ids, secret, clock, locks: Arc::default(), public_url: DEFAULT_PUBLIC_URL.into() }
+        Self {
+            store,
+            blobs,
+            bus,
+            ids,
+            secret,
+            clock,
+            locks: Arc::default(),
+            public_url: DEFAULT_PUBLIC_URL.into(),
+            presences: Arc::default(),
+            voice: Arc::default(),
+        }
     }
 
     /// The same service, with attachment URLs under `url` (e.g. `https://chat.example`; a

@@ -166,8 +166,11 @@ impl Core {
         let mut out = Vec::new();
         for id in ids.into_iter().skip(skip).take(limit as usize) {
             let access = self.guild_access(actor, id).await?;
-            let counts =
-                if query.with_counts == Some(true) { Some(self.store().member_count(id).await?) } else { None };
+            let counts = if query.with_counts == Some(true) {
+                Some((self.store().member_count(id).await?, self.presence_count(id).await?))
+            } else {
+                None
+            };
             out.push(PartialGuild {
                 id,
                 name: access.guild.name.clone(),
@@ -176,9 +179,8 @@ impl Core {
                 owner: access.is_owner(),
                 permissions: access.permissions,
                 features: access.guild.features.clone(),
-                approximate_member_count: counts,
-                // Presence is not tracked until the gateway lands; everyone counts as offline.
-                approximate_presence_count: counts.map(|_| 0),
+                approximate_member_count: counts.map(|(members, _)| members),
+                approximate_presence_count: counts.map(|(_, online)| online),
             });
         }
         Ok(out)
@@ -192,6 +194,7 @@ impl Core {
             return Err(Error::code(Code::InvalidGuild));
         }
         self.store().remove_member(guild_id, actor.id()).await?;
+        self.drop_member_voice(guild_id, actor.id()).await?;
         let user = serde_json::to_value(views::public_user(&actor.user)).map_err(|e| Error::internal(&e))?;
         self.publish(Event::guild(
             "GUILD_MEMBER_REMOVE",

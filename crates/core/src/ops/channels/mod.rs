@@ -153,6 +153,9 @@ impl Core {
             }
         }
         self.store().delete_channel(channel_id).await?;
+        if channel.kind.is_voice() {
+            self.drop_channel_voice(channel_id).await?;
+        }
 
         let mut settings = guild.guild.clone();
         let mut pointed = false;

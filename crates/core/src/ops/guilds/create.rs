@@ -23,7 +23,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::super::channels::{ChannelSettings, apply_settings, check_creatable_kind, normalize_name, sort_group};
 use super::super::{Actor, Code, Core, Error, Result};
-use super::{DEFAULT_LARGE_THRESHOLD, check_levels, render_guild, to_json};
+use super::{GuildCreateOptions, check_levels, render_guild, to_json};
 use crate::defaults::guild_channel;
 use crate::limits::{self, FormError, FormErrors, PathSegment};
 use crate::ops::views::image_hash;
@@ -379,7 +379,7 @@ impl Core {
         }
         store.add_member(&MemberRecord::new(guild_id, actor.id(), self.now())).await?;
 
-        let payload = self.guild_create_payload(guild_id, actor.id(), DEFAULT_LARGE_THRESHOLD).await?;
+        let payload = self.guild_create_payload(guild_id, actor.id(), GuildCreateOptions::default()).await?;
         self.publish(Event::users("GUILD_CREATE", vec![actor.id()], Intents::GUILDS, to_json(&payload)?)).await;
         Ok(render_guild(plan.guild, plan.roles))
     }

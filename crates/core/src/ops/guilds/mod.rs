@@ -18,7 +18,7 @@ use guildhall_model::{Id, Nullable};
 use serde::{Deserialize, Serialize};
 
 pub use create::{CreateGuild, CreateGuildChannel, CreateGuildOverwrite, CreateGuildRole, GUILDS_MAX, Placeholder};
-pub use payload::{DEFAULT_LARGE_THRESHOLD, render_guild};
+pub use payload::{DEFAULT_LARGE_THRESHOLD, GuildCreateOptions, render_guild};
 
 use super::views::image_hash;
 use super::{Actor, Code, Core, Error, Result};
@@ -177,8 +177,7 @@ impl Core {
         let mut guild = render_guild(access.guild, access.roles);
         if query.with_counts == Some(true) {
             guild.approximate_member_count = Some(self.store().member_count(guild_id).await?);
-            // Presence is not tracked until the gateway lands; everyone counts as offline.
-            guild.approximate_presence_count = Some(0);
+            guild.approximate_presence_count = Some(self.presence_count(guild_id).await?);
         }
         Ok(guild)
     }
@@ -327,6 +326,7 @@ impl Core {
         }
         let members: Vec<Id<UserMarker>> = self.guild_members(guild_id).await?.iter().map(|m| m.user_id).collect();
         self.store().delete_guild(guild_id).await?;
+        self.forget_guild_voice(guild_id);
         self.publish(Event::users("GUILD_DELETE", members, Intents::GUILDS, serde_json::json!({ "id": guild_id })))
             .await;
         Ok(())

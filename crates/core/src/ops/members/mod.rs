@@ -198,9 +198,11 @@ impl Core {
         Ok(())
     }
 
-    /// After a kick or a ban: GUILD_MEMBER_REMOVE `{guild_id, user}` to the guild, and
+    /// After a kick or a ban: the user's voice state goes (VOICE_STATE_UPDATE leave),
+    /// GUILD_MEMBER_REMOVE `{guild_id, user}` to the guild, and
     /// GUILD_DELETE `{id}` (no `unavailable`: removed, not an outage) to the removed user.
     pub(crate) async fn publish_member_removed(&self, guild_id: Id<GuildMarker>, user: &User) -> Result<()> {
+        self.drop_member_voice(guild_id, user.id).await?;
         let user_json = serde_json::to_value(views::public_user(user)).map_err(|e| Error::internal(&e))?;
         self.publish(Event::guild(
             "GUILD_MEMBER_REMOVE",

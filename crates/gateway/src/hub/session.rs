@@ -1,0 +1,200 @@
+//! A gateway session: the resumable identity a connection attaches to. It outlives its
+//! connection for the resume window, and the fan-out keeps sequencing dispatches into its
+//! [`Outbox`] while no connection is attached.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use guildhall_model::Id;
+use guildhall_model::flags::Intents;
+use guildhall_model::id::marker::{GuildMarker, UserMarker};
+use tokio::sync::Notify;
+
+use crate::connection::Close;
+use crate::outbox::{Frame, Outbox};
+
+/// One session (what READY's `session_id` names).
+#[derive(Debug)]
+pub struct Session {
+    /// READY `session_id`.
+    pub id: Arc<str>,
+    /// Whose session it is.
+    pub user_id: Id<UserMarker>,
+    /// Whether the user is a bot (MESSAGE_CONTENT only restricts bots).
+    pub bot: bool,
+    /// The intents the session asked for.
+    pub intents: Intents,
+    /// IDENTIFY `shard`, if sent.
+    pub shard: Option<[u32; 2]>,
+    pub(crate) inner: Mutex<Inner>,
+    /// Woken whenever there is something for the attached connection to do.
+    pub(crate) notify: Notify,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) outbox: Outbox,
+    /// While the session is being started (READY and GUILD_CREATEs not yet queued), events wait
+    /// here so that READY is always dispatch 1.
+    pub(crate) held: Option<Vec<Arc<Frame>>>,
+    /// The guilds whose events this session receives.
+    pub(crate) guilds: HashSet<Id<GuildMarker>>,
+    /// The attached connection, by its driver-assigned number.
+    pub(crate) connection: Option<u64>,
+    /// When the last connection went away.
+    pub(crate) detached_at: Option<Instant>,
+    /// Set when the attached connection must close (too slow, replaced, forced).
+    pub(crate) kick: Option<(u64, Close)>,
+    /// The session is over: nothing is queued any more and it cannot be resumed.
+    pub(crate) ended: bool,
+}
+
+/// What [`Session::push`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    Dropped,
+}
+
+impl Session {
+    pub(crate) fn new(
+        id: Arc<str>,
+        user_id: Id<UserMarker>,
+        bot: bool,
+        intents: Intents,
+        shard: Option<[u32; 2]>,
+        capacity: usize,
+    ) -> Self {
+        Self {
+            id,
+            user_id,
+            bot,
+            intents,
+            shard,
+            inner: Mutex::new(Inner {
+                outbox: Outbox::new(capacity),
+                held: Some(Vec::new()),
+                guilds: HashSet::new(),
+                connection: None,
+                detached_at: None,
+                kick: None,
+                ended: false,
+            }),
+            notify: Notify::new(),
+        }
+    }
+
+    /// The session's state; a panic elsewhere while it was held leaves data that is still
+    /// consistent (every update is a single assignment or push), so poisoning is ignored.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether guild events of `guild_id` belong to this session's shard (protocol.md §1.7).
+    pub fn owns_guild(&self, guild_id: Id<GuildMarker>) -> bool {
+        match self.shard {
+            Some([id, count]) if count > 1 => (guild_id.get() >> 22) % u64::from(count) == u64::from(id),
+            _ => true,
+        }
+    }
+
+    /// Whether this session receives events that belong to no guild (DMs): shard 0 only.
+    pub fn owns_direct(&self) -> bool {
+        self.shard.is_none_or(|[id, _]| id == 0)
+    }
+
+    /// Queues a dispatch. With a connection attached and more than `max_backlog` dispatches
+    /// unsent, the connection is told to close (resumably) rather than letting memory grow.
+    pub(crate) fn push(&self, frame: Arc<Frame>, max_backlog: u64) -> Pushed {
+        let mut inner = self.lock();
+        if inner.ended {
+            return Pushed::Dropped;
+        }
+        if let Some(held) = &mut inner.held {
+            held.push(frame);
+            return Pushed::Queued;
+        }
+        inner.outbox.push(frame);
+        if let Some(connection) = inner.connection
+            && inner.outbox.backlog() > max_backlog
+            && inner.kick.is_none()
+        {
+            inner.kick = Some((connection, Close::TOO_SLOW));
+        }
+        drop(inner);
+        self.notify.notify_one();
+        Pushed::Queued
+    }
+
+    /// Queues the dispatches that waited while the session was starting.
+    pub(crate) fn release(&self) {
+        let mut inner = self.lock();
+        if let Some(held) = inner.held.take() {
+            for frame in held {
+                inner.outbox.push(frame);
+            }
+        }
+        drop(inner);
+        self.notify.notify_one();
+    }
+
+    /// Queues a dispatch made for this session alone (READY, GUILD_CREATE, chunks, RESUMED),
+    /// ahead of anything held.
+    pub(crate) fn push_own(&self, frame: Arc<Frame>) {
+        let mut inner = self.lock();
+        if !inner.ended {
+            inner.outbox.push(frame);
+        }
+        drop(inner);
+        self.notify.notify_one();
+    }
+
+    /// Asks the connection `connection` (if still attached) to close with `close`.
+    pub(crate) fn kick(&self, close: Close) {
+        let mut inner = self.lock();
+        if let Some(connection) = inner.connection {
+            inner.kick = Some((connection, close));
+        }
+        drop(inner);
+        self.notify.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn session(shard: Option<[u32; 2]>) -> Session {
+        Session::new("s".into(), Id::new_checked(1).unwrap(), true, Intents::GUILDS, shard, 4)
+    }
+
+    #[test]
+    fn shard_routing_follows_the_guild_id_formula() {
+        let guild = |n: u64| Id::new_checked(n << 22).unwrap();
+        let s = session(Some([1, 3]));
+        assert!(s.owns_guild(guild(4)));
+        assert!(!s.owns_guild(guild(3)));
+        assert!(!s.owns_direct());
+        assert!(session(Some([0, 1])).owns_guild(guild(3)));
+        assert!(session(None).owns_direct());
+    }
+
+    #[test]
+    fn held_frames_follow_own_frames_and_backlog_kicks() {
+        let s = session(None);
+        s.push(Frame::new("A", vec![]), 10);
+        s.push_own(Frame::new("READY", vec![]));
+        s.release();
+        s.lock().connection = Some(7);
+        let names: Vec<_> = s.lock().outbox.take_unsent(10).iter().map(|(_, f)| f.name).collect();
+        assert_eq!(names, ["READY", "A"]);
+        for _ in 0..3 {
+            s.push(Frame::new("B", vec![]), 2);
+        }
+        assert_eq!(s.lock().kick, Some((7, Close::TOO_SLOW)));
+        s.lock().ended = true;
+        assert_eq!(s.push(Frame::new("C", vec![]), 2), Pushed::Dropped);
+    }
+}

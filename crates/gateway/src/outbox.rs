@@ -1,0 +1,168 @@
+//! The per-session replay buffer and outbound queue in one structure (sans-IO).
+//!
+//! Every dispatch for a session gets the next sequence number and is kept here, whether or not
+//! a connection is attached: the unsent tail is the outbound queue, the sent part is what a
+//! RESUME may replay. Both are bounded: the whole buffer by `capacity` entries (oldest dropped
+//! first), and — while a connection is attached — the unsent tail by the caller's backlog limit,
+//! beyond which the connection is closed (resumably) instead of growing memory. An entry is a
+//! sequence number and a shared, already-serialized event body; per-session cost is two words.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// One serialized dispatch body, shared by every session that receives it.
+#[derive(Debug)]
+pub struct Frame {
+    /// `t`.
+    pub name: &'static str,
+    /// `d`, serialized JSON.
+    pub data: Box<[u8]>,
+}
+
+impl Frame {
+    /// A frame from its name and serialized body.
+    pub fn new(name: &'static str, data: Vec<u8>) -> Arc<Self> {
+        Arc::new(Self { name, data: data.into_boxed_slice() })
+    }
+
+    /// A frame serializing `value` (serializing a `Value` cannot fail).
+    pub fn json(name: &'static str, value: &serde_json::Value) -> Arc<Self> {
+        Self::new(name, serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec()))
+    }
+}
+
+/// Why a RESUME cannot continue from the client's sequence number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResumeError {
+    /// The client claims a sequence number it was never sent (close 4007).
+    InvalidSeq,
+    /// Dispatches after the client's sequence number were dropped (op 9, not resumable).
+    Evicted,
+}
+
+/// Sequenced dispatches of one session.
+#[derive(Debug)]
+pub struct Outbox {
+    entries: VecDeque<(u64, Arc<Frame>)>,
+    /// The sequence number of the last dispatch pushed (0: none yet).
+    last: u64,
+    /// The last sequence number written to the current connection.
+    sent: u64,
+    /// The highest sequence number ever dropped from the front.
+    evicted: u64,
+    capacity: usize,
+}
+
+impl Outbox {
+    /// An empty outbox keeping at most `capacity` dispatches.
+    pub fn new(capacity: usize) -> Self {
+        Self { entries: VecDeque::new(), last: 0, sent: 0, evicted: 0, capacity: capacity.max(1) }
+    }
+
+    /// Appends a dispatch and returns its sequence number.
+    pub fn push(&mut self, frame: Arc<Frame>) -> u64 {
+        self.last += 1;
+        if self.entries.len() == self.capacity
+            && let Some((seq, _)) = self.entries.pop_front()
+        {
+            self.evicted = seq;
+        }
+        self.entries.push_back((self.last, frame));
+        self.last
+    }
+
+    /// Dispatches pushed but not yet written to the connection.
+    pub fn backlog(&self) -> u64 {
+        self.last - self.sent
+    }
+
+    /// Whether unsent dispatches were dropped (the session can no longer be resumed).
+    pub fn lost_unsent(&self) -> bool {
+        self.evicted > self.sent
+    }
+
+    /// The last sequence number pushed.
+    pub fn last_seq(&self) -> u64 {
+        self.last
+    }
+
+    /// Takes the unsent dispatches (in order) and counts them as sent.
+    pub fn take_unsent(&mut self, max: usize) -> Vec<(u64, Arc<Frame>)> {
+        let first = self.sent + 1;
+        let start = self.entries.iter().position(|(seq, _)| *seq >= first).unwrap_or(self.entries.len());
+        let out: Vec<_> = self.entries.iter().skip(start).take(max).cloned().collect();
+        if let Some((seq, _)) = out.last() {
+            self.sent = *seq;
+        }
+        out
+    }
+
+    /// Rewinds to what a resuming client has seen: everything after `seq` will be sent again.
+    pub fn resume_from(&mut self, seq: u64) -> Result<(), ResumeError> {
+        if seq > self.last {
+            return Err(ResumeError::InvalidSeq);
+        }
+        if seq < self.evicted {
+            return Err(ResumeError::Evicted);
+        }
+        self.sent = seq;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn frame(n: u8) -> Arc<Frame> {
+        Frame::new("X", vec![n])
+    }
+
+    fn seqs(v: &[(u64, Arc<Frame>)]) -> Vec<u64> {
+        v.iter().map(|(s, _)| *s).collect()
+    }
+
+    #[test]
+    fn sequence_numbers_start_at_one_and_unsent_drains_in_order() {
+        let mut o = Outbox::new(8);
+        assert_eq!(o.push(frame(1)), 1);
+        assert_eq!(o.push(frame(2)), 2);
+        assert_eq!(o.backlog(), 2);
+        assert_eq!(seqs(&o.take_unsent(1)), vec![1]);
+        assert_eq!(seqs(&o.take_unsent(10)), vec![2]);
+        assert!(o.take_unsent(10).is_empty());
+        assert_eq!(o.backlog(), 0);
+    }
+
+    #[test]
+    fn resume_replays_everything_after_the_clients_seq() {
+        let mut o = Outbox::new(8);
+        for n in 0..5 {
+            o.push(frame(n));
+        }
+        o.take_unsent(10);
+        o.push(frame(5));
+        o.resume_from(2).unwrap();
+        assert_eq!(seqs(&o.take_unsent(10)), vec![3, 4, 5, 6]);
+        assert_eq!(o.resume_from(7), Err(ResumeError::InvalidSeq));
+        o.resume_from(6).unwrap();
+        assert!(o.take_unsent(10).is_empty());
+        o.resume_from(0).unwrap();
+        assert_eq!(seqs(&o.take_unsent(10)), vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn capacity_drops_the_oldest_and_resume_before_them_fails() {
+        let mut o = Outbox::new(3);
+        for n in 0..5 {
+            o.push(frame(n));
+        }
+        // 1 and 2 were dropped unsent.
+        assert!(o.lost_unsent());
+        assert_eq!(o.resume_from(1), Err(ResumeError::Evicted));
+        o.resume_from(2).unwrap();
+        assert_eq!(seqs(&o.take_unsent(10)), vec![3, 4, 5]);
+        assert!(!o.lost_unsent());
+    }
+}
