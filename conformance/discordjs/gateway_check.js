@@ -186,9 +186,22 @@ async function checkReady(a, b, c) {
     assert(guild.channels.cache.get(VOICE) instanceof VoiceChannel, `${bot.name}: voice channel missing`);
     assert(guild.roles.everyone && guild.roles.cache.has(GUILD), `${bot.name}: @everyone missing`);
     assert(guild.members.me && guild.members.me.id === bot.id, `${bot.name}: itself not among members`);
-    for (const other of others) assert(guild.members.cache.has(other.id), `${bot.name}: member ${other.name} missing`);
   }
   assert(c.guild().members.me, 'C: itself not among members');
+}
+
+async function checkMembersChunk(a, b, c) {
+  // Without GUILD_PRESENCES, Discord's GUILD_CREATE lists only the bot itself (and members in voice);
+  // discord.js does not chunk on its own, so ask: op 8 REQUEST_GUILD_MEMBERS -> GUILD_MEMBERS_CHUNK.
+  for (const [bot, others] of [[a, [b, c]], [b, [a, c]]]) {
+    const members = await bot.guild().members.fetch({ time: WAIT });
+    const total = seed.bots.length + seed.users.length;
+    assert(members.size === total, `${bot.name}: ${members.size} members fetched, expected ${total}`);
+    for (const other of others) {
+      const member = bot.guild().members.cache.get(other.id);
+      assert(member && member.user.bot, `${bot.name}: member ${other.name} missing after the chunk`);
+    }
+  }
 }
 
 async function checkCompression(a) {
@@ -360,7 +373,7 @@ async function checkSequence(a) {
 }
 
 const NAMES = [
-  'ready_guild_cached', 'compression_requested', 'frames_compressed', 'message_create',
+  'ready_guild_cached', 'request_guild_members', 'compression_requested', 'frames_compressed', 'message_create',
   'message_create_seen_by_other_bot', 'message_content_withheld_without_intent', 'message_update',
   'reaction_add', 'message_delete', 'role_create', 'member_update_role', 'channel_create',
   'resume_after_forced_disconnect', 'resume_replays_before_resumed', 'resume_messages_exactly_once',
@@ -375,6 +388,7 @@ async function main() {
   const c = new Bot('C', seed.bots[2], common);
   try {
     if (await check('ready_guild_cached', () => checkReady(a, b, c))) {
+      await check('request_guild_members', () => checkMembersChunk(a, b, c));
       await check('compression_requested', () => checkCompression(a));
       await check('frames_compressed', () => checkFramesCompressed(a));
       if (await check('message_create', () => checkMessageCreate(a, b, c))) {
