@@ -36,6 +36,15 @@ printf '\x19XyZ\n--XyZ\r\nContent-Disposition: form-data; name="payload_json"\r\
 printf '\x1a\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x08' > corpus/rest_input/png
 printf '\x1a\xff\xd8\xff\xe0\x00\x04ab\xff\xc0\x00\x11\x08\x00\x02\x00\x03' > corpus/rest_input/jpeg
 
+# Seed the gateway target: a frame sequence (mode 0) and one body per command (modes 1-5).
+mkdir -p corpus/gateway_input
+printf '\x00\x00{"op":1,"d":null}\xff\x01{"op":2,"d":{"token":"t","intents":513,"shard":[0,1]}}\xff\x02{"op":3,"d":{"status":"idle","activities":[{"name":"x","type":0}],"since":null,"afk":false}}\xff\x03{"op":8,"d":{"guild_id":"1","query":"","limit":0,"nonce":"n"}}\xff\xfe' > corpus/gateway_input/session
+printf '\x01{"token":"Bot x","intents":3276799,"large_threshold":250,"presence":{"status":"online","game":null},"properties":{}}' > corpus/gateway_input/identify
+printf '\x02{"token":"x","session_id":"abc","seq":12}' > corpus/gateway_input/resume
+printf '\x03{"status":"dnd","since":1,"activities":null,"afk":true,"game":{"name":"g","type":0}}' > corpus/gateway_input/presence
+printf '\x04{"guild_id":1,"channel_id":"2","self_mute":true,"self_deaf":false}' > corpus/gateway_input/voice
+printf '\x05{"guild_id":"1","user_ids":["2",3,"x"],"presences":true,"nonce":"0123456789012345678901234567890123"}' > corpus/gateway_input/members
+
 cargo fuzz build -O
 targets=$(cargo fuzz list)
 passed=0

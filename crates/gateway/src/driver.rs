@@ -41,6 +41,10 @@ const MAX_MESSAGE: usize = 64 * 1024;
 /// Dispatches written per wake-up before yielding to read the socket again.
 const BATCH: usize = 64;
 
+/// How long one write may wait for a client that does not read before the connection is
+/// dropped (resumably): the session's outbox keeps what was not sent.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long a client gets to go away on its own after op 7 at shutdown.
 const RECONNECT_GRACE: Duration = Duration::from_millis(500);
 
@@ -253,7 +257,7 @@ impl Driver {
                     return Some(End { resumable: true });
                 }
             }
-            if self.socket.flush().await.is_err() {
+            if self.flush().await.is_err() {
                 return Some(End { resumable: true });
             }
             if batch.len() < BATCH {
@@ -264,7 +268,14 @@ impl Driver {
 
     async fn send(&mut self, frame: Vec<u8>) -> Result<(), ()> {
         self.feed(frame).await?;
-        self.socket.flush().await.map_err(|_| ())
+        self.flush().await
+    }
+
+    async fn flush(&mut self) -> Result<(), ()> {
+        match tokio::time::timeout(WRITE_TIMEOUT, self.socket.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
     }
 
     /// Compresses (if negotiated) and queues one frame on the socket without flushing.
@@ -276,6 +287,9 @@ impl Driver {
             // Frames are serialized JSON, hence UTF-8.
             Message::Text(String::from_utf8(frame).map_err(|_| ())?.into())
         };
-        self.socket.feed(message).await.map_err(|_| ())
+        match tokio::time::timeout(WRITE_TIMEOUT, self.socket.feed(message)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(()),
+        }
     }
 }

@@ -88,8 +88,9 @@ impl Outbox {
 
     /// Takes the unsent dispatches (in order) and counts them as sent.
     pub fn take_unsent(&mut self, max: usize) -> Vec<(u64, Arc<Frame>)> {
-        let first = self.sent + 1;
-        let start = self.entries.iter().position(|(seq, _)| *seq >= first).unwrap_or(self.entries.len());
+        // Entries hold consecutive sequence numbers, so the first unsent one is found by offset.
+        let front = self.entries.front().map_or(self.last + 1, |(seq, _)| *seq);
+        let start = usize::try_from((self.sent + 1).saturating_sub(front)).unwrap_or(usize::MAX);
         let out: Vec<_> = self.entries.iter().skip(start).take(max).cloned().collect();
         if let Some((seq, _)) = out.last() {
             self.sent = *seq;

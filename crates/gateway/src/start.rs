@@ -95,8 +95,8 @@ pub(crate) async fn identify(hub: &Hub, identify: &Identify, version: u8, connec
         tracing::warn!(%error, "identify: guild list not loaded");
         Close::from_code(CloseCode::UnknownError)
     })?;
+    let guilds: Vec<_> = guilds.into_iter().filter(|g| crate::hub::shard_owns(shard, *g)).collect();
     let session = hub.create_session(actor.id(), actor.is_bot(), intents, shard, &guilds, connection);
-    let guilds: Vec<_> = guilds.into_iter().filter(|g| session.owns_guild(*g)).collect();
 
     let ready = Ready {
         v: version,

@@ -21,7 +21,7 @@ mod fanout;
 mod session;
 mod view;
 
-pub use session::Session;
+pub use session::{Session, shard_owns};
 
 /// Gateway settings.
 #[derive(Clone, Debug)]

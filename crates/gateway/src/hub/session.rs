@@ -14,6 +14,15 @@ use tokio::sync::Notify;
 use crate::connection::Close;
 use crate::outbox::{Frame, Outbox};
 
+/// Whether a session with IDENTIFY `shard` receives `guild_id`'s events (protocol.md §1.7:
+/// `shard_id = (guild_id >> 22) % num_shards`).
+pub fn shard_owns(shard: Option<[u32; 2]>, guild_id: Id<GuildMarker>) -> bool {
+    match shard {
+        Some([id, count]) if count > 1 => (guild_id.get() >> 22) % u64::from(count) == u64::from(id),
+        _ => true,
+    }
+}
+
 /// One session (what READY's `session_id` names).
 #[derive(Debug)]
 pub struct Session {
@@ -93,10 +102,7 @@ impl Session {
 
     /// Whether guild events of `guild_id` belong to this session's shard (protocol.md §1.7).
     pub fn owns_guild(&self, guild_id: Id<GuildMarker>) -> bool {
-        match self.shard {
-            Some([id, count]) if count > 1 => (guild_id.get() >> 22) % u64::from(count) == u64::from(id),
-            _ => true,
-        }
+        shard_owns(self.shard, guild_id)
     }
 
     /// Whether this session receives events that belong to no guild (DMs): shard 0 only.
