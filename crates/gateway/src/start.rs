@@ -131,7 +131,8 @@ pub(crate) async fn identify(hub: &Hub, identify: &Identify, version: u8, connec
 pub(crate) async fn resume(hub: &Hub, resume: &Resume, connection: u64) -> Result<Started, ResumeFailure> {
     let actor = authenticate(hub.core(), &resume.token).await.ok_or(ResumeFailure::Unknown)?;
     let session = hub.resume(&resume.session_id, actor.id(), resume.seq.unwrap_or(0), connection)?;
-    session.push_own(Frame::new("RESUMED", b"null".to_vec()));
+    // Discord's RESUMED carries an object (`_trace`); discord.py writes into it, so null crashes it.
+    session.push_own(Frame::new("RESUMED", br#"{"_trace":["guildhall"]}"#.to_vec()));
     Ok(Started { session, actor })
 }
 
