@@ -27,7 +27,36 @@ pub struct Config {
     /// Test-only routes under `/_guildhall/test/` (e.g. forcing gateway disconnects). Never
     /// enable on a server others use.
     pub test_hooks: bool,
+    /// A second listener serving the same routes over TLS (`wss://` gateway): on when both the
+    /// certificate and the key are set (see [`Config::tls`]).
+    pub tls: TlsOverrides,
 }
+
+/// The TLS listener: PEM certificate chain and private key files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// Where the TLS listener binds (default 127.0.0.1:8443).
+    pub listen: SocketAddr,
+    /// PEM file with the certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM file with the private key.
+    pub key: PathBuf,
+}
+
+/// The `[tls]` table. TLS is on when both `cert` and `key` are given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsOverrides {
+    /// Listen address of the TLS listener.
+    pub listen: Option<SocketAddr>,
+    /// Certificate chain (PEM).
+    pub cert: Option<PathBuf>,
+    /// Private key (PEM).
+    pub key: Option<PathBuf>,
+}
+
+/// Default address of the TLS listener.
+pub const DEFAULT_TLS_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8443);
 
 /// One limit in the config file: `{ limit = 5, window_ms = 5000 }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -142,6 +171,7 @@ impl Default for Config {
             durability: Durability::Normal,
             rate_limits: RateLimitConfig::default(),
             test_hooks: false,
+            tls: TlsOverrides::default(),
         }
     }
 }
@@ -164,6 +194,8 @@ pub struct Overrides {
     pub rate_limits: Option<RateLimitOverrides>,
     /// Test-only routes.
     pub test_hooks: Option<bool>,
+    /// The TLS listener.
+    pub tls: Option<TlsOverrides>,
 }
 
 /// A configuration source could not be read.
@@ -212,6 +244,12 @@ pub const ENV_DURABILITY: &str = "GUILDHALL_DURABILITY";
 pub const ENV_RATE_LIMITS: &str = "GUILDHALL_RATE_LIMITS";
 /// See [`ENV_LISTEN`]: `1`/`true` enables the test-only routes.
 pub const ENV_TEST_HOOKS: &str = "GUILDHALL_TEST_HOOKS";
+/// See [`ENV_LISTEN`]: TLS listen address.
+pub const ENV_TLS_LISTEN: &str = "GUILDHALL_TLS_LISTEN";
+/// See [`ENV_LISTEN`]: TLS certificate chain (PEM file).
+pub const ENV_TLS_CERT: &str = "GUILDHALL_TLS_CERT";
+/// See [`ENV_LISTEN`]: TLS private key (PEM file).
+pub const ENV_TLS_KEY: &str = "GUILDHALL_TLS_KEY";
 /// Path of the config file.
 pub const ENV_CONFIG: &str = "GUILDHALL_CONFIG";
 
@@ -251,6 +289,21 @@ impl Overrides {
                     _ => Err(ConfigError::Invalid { key: ENV_TEST_HOOKS, value: v.clone() }),
                 })
                 .transpose()?,
+            tls: {
+                let listen = env
+                    .get(ENV_TLS_LISTEN)
+                    .map(|v| {
+                        v.parse::<SocketAddr>()
+                            .map_err(|_| ConfigError::Invalid { key: ENV_TLS_LISTEN, value: v.clone() })
+                    })
+                    .transpose()?;
+                let tls = TlsOverrides {
+                    listen,
+                    cert: env.get(ENV_TLS_CERT).map(PathBuf::from),
+                    key: env.get(ENV_TLS_KEY).map(PathBuf::from),
+                };
+                (tls != TlsOverrides::default()).then_some(tls)
+            },
         })
     }
 }
@@ -280,6 +333,11 @@ impl Config {
         if let Some(v) = overrides.test_hooks {
             self.test_hooks = v;
         }
+        if let Some(tls) = overrides.tls {
+            self.tls.listen = tls.listen.or(self.tls.listen);
+            self.tls.cert = tls.cert.or(self.tls.cert);
+            self.tls.key = tls.key.or(self.tls.key);
+        }
         self
     }
 
@@ -294,6 +352,25 @@ impl Config {
         Ok(Self::default().with(from_file).with(Overrides::from_env(env)?).with(flags))
     }
 
+    /// The TLS listener, if configured: both `cert` and `key` are needed (one alone is an
+    /// error, not a silent plain-text server).
+    pub fn tls(&self) -> Result<Option<TlsConfig>, ConfigError> {
+        match (&self.tls.cert, &self.tls.key) {
+            (Some(cert), Some(key)) => Ok(Some(TlsConfig {
+                listen: self.tls.listen.unwrap_or(DEFAULT_TLS_LISTEN),
+                cert: cert.clone(),
+                key: key.clone(),
+            })),
+            (None, None) => Ok(None),
+            (Some(_), None) => {
+                Err(ConfigError::Invalid { key: "tls.key", value: "missing (tls.cert is set)".to_owned() })
+            }
+            (None, Some(_)) => {
+                Err(ConfigError::Invalid { key: "tls.cert", value: "missing (tls.key is set)".to_owned() })
+            }
+        }
+    }
+
     /// The SQLite database file inside the data directory.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("guildhall.db")
@@ -306,6 +383,26 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn tls_is_on_with_cert_and_key_from_any_source() {
+        let c = Config::load(None, &env(&[]), Overrides::default()).unwrap();
+        assert_eq!(c.tls().unwrap(), None);
+        let c =
+            Config::load(None, &env(&[(ENV_TLS_CERT, "c.pem"), (ENV_TLS_KEY, "k.pem")]), Overrides::default()).unwrap();
+        let tls = c.tls().unwrap().unwrap();
+        assert_eq!(tls.listen, DEFAULT_TLS_LISTEN);
+        assert_eq!(tls.cert, PathBuf::from("c.pem"));
+        let flags = Overrides {
+            tls: Some(TlsOverrides { listen: Some("127.0.0.1:9443".parse().unwrap()), ..TlsOverrides::default() }),
+            ..Overrides::default()
+        };
+        let c = Config::load(None, &env(&[(ENV_TLS_CERT, "c.pem"), (ENV_TLS_KEY, "k.pem")]), flags).unwrap();
+        assert_eq!(c.tls().unwrap().unwrap().listen, "127.0.0.1:9443".parse().unwrap());
+        let half = Config::load(None, &env(&[(ENV_TLS_CERT, "c.pem")]), Overrides::default()).unwrap();
+        assert!(half.tls().is_err());
+        assert!(Config::load(None, &env(&[(ENV_TLS_LISTEN, "nope")]), Overrides::default()).is_err());
     }
 
     #[test]

@@ -26,7 +26,7 @@ use tokio::net::TcpListener;
 pub mod config;
 pub mod secret;
 
-pub use config::Config;
+pub use config::{Config, TlsConfig};
 pub use guildhall_core::seed;
 
 /// Shared state handed to every request handler.
@@ -151,13 +151,64 @@ async fn test_disconnect(
     Json(serde_json::json!({ "closed": closed }))
 }
 
+/// A bound TLS listener with its certificate, ready for [`serve`].
+pub struct TlsListener {
+    listener: std::net::TcpListener,
+    config: axum_server::tls_rustls::RustlsConfig,
+}
+
+impl std::fmt::Debug for TlsListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsListener").field("listener", &self.listener).finish_non_exhaustive()
+    }
+}
+
+impl TlsListener {
+    /// Reads the PEM files and binds the address.
+    pub async fn bind(tls: &config::TlsConfig) -> std::io::Result<Self> {
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key).await?;
+        let listener = std::net::TcpListener::bind(tls.listen)?;
+        Self::from_std(listener, config)
+    }
+
+    /// An already-bound listener (tests bind port 0) with PEM certificate chain and key bytes.
+    pub async fn from_pem(listener: std::net::TcpListener, cert: Vec<u8>, key: Vec<u8>) -> std::io::Result<Self> {
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(cert, key).await?;
+        Self::from_std(listener, config)
+    }
+
+    fn from_std(
+        listener: std::net::TcpListener,
+        config: axum_server::tls_rustls::RustlsConfig,
+    ) -> std::io::Result<Self> {
+        listener.set_nonblocking(true)?;
+        Ok(Self { listener, config })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
 /// How long shutdown waits for gateway clients to leave after op 7 RECONNECT.
 const GATEWAY_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Serves `services` on `listener` until `shutdown` resolves, then drains in-flight requests
-/// and tells every gateway connection to reconnect (op 7) before returning.
+/// Serves `services` on `listener` until `shutdown` resolves (see [`serve`]; no TLS).
 pub async fn run(
     listener: TcpListener,
+    services: Services,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve(listener, None, services, shutdown).await
+}
+
+/// Serves `services` on `listener`, and on `tls` too when given (the same routes: REST, the
+/// gateway as `wss://`), until `shutdown` resolves; then drains in-flight requests and tells
+/// every gateway connection to reconnect (op 7) before returning.
+pub async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsListener>,
     services: Services,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
@@ -167,15 +218,31 @@ pub async fn run(
     let hub =
         Hub::new(services.core.clone(), GatewayConfig { resume_url: gateway_url.clone(), ..GatewayConfig::default() });
     hub.start();
-    let app = router(services, hub.clone(), gateway_url, public_url)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let router = router(services, hub.clone(), gateway_url, public_url);
+
+    let handle = axum_server::Handle::new();
+    let tls_task = match tls {
+        Some(tls) => {
+            tracing::info!(addr = %tls.local_addr()?, "listening (TLS)");
+            let server = axum_server::from_tcp_rustls(tls.listener, tls.config).handle(handle.clone());
+            let app = router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+            Some(tokio::spawn(async move { server.serve(app).await }))
+        }
+        None => None,
+    };
+
     let on_shutdown = hub.clone();
-    axum::serve(listener, app)
+    let tls_handle = handle.clone();
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             on_shutdown.shutdown();
+            tls_handle.graceful_shutdown(Some(GATEWAY_DRAIN));
         })
         .await?;
+    if let Some(task) = tls_task {
+        task.await.map_err(std::io::Error::other)??;
+    }
     let deadline = tokio::time::Instant::now() + GATEWAY_DRAIN;
     while hub.connection_count() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;

@@ -76,6 +76,7 @@ impl Common {
             durability,
             rate_limits: None,
             test_hooks: None,
+            tls: None,
         };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)
@@ -123,10 +124,15 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let tls = config.tls()?;
     let services = guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let tls = match tls {
+        Some(tls) => Some(guildhall_server::TlsListener::bind(&tls).await?),
+        None => None,
+    };
     tracing::info!(data_dir = %config.data_dir.display(), "guildhall {} starting", env!("CARGO_PKG_VERSION"));
-    guildhall_server::run(listener, services, shutdown_signal()).await?;
+    guildhall_server::serve(listener, tls, services, shutdown_signal()).await?;
     Ok(())
 }
 
