@@ -399,3 +399,15 @@ async fn test_hook_counts_and_keeps_other_users_connected() {
     let nobody = world.rest.hook("/_guildhall/test/disconnect", json!({"user_id": "1"})).await;
     assert_eq!(nobody, json!({"closed": 0}));
 }
+
+#[tokio::test]
+async fn test_hooks_are_off_by_default() {
+    let server = guildhall_testkit::TestServer::start().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/_guildhall/test/disconnect", server.base_url()))
+        .json(&json!({"user_id": "1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
