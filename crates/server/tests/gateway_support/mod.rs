@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod record;
+
 use guildhall_server::seed::{SeedOutput, SeedRequest, SeededAccount};
 use guildhall_testkit::TestServer;
 use guildhall_testkit::gateway::{Compression, GatewayClient};
