@@ -11,6 +11,8 @@
 
 #![allow(clippy::expect_used)] // test support: failing loudly is the point
 
+pub mod gateway;
+
 use std::net::SocketAddr;
 
 use guildhall_server::seed::{SeedOutput, SeedRequest};
@@ -33,8 +35,16 @@ pub struct TestServer {
 impl TestServer {
     /// Starts a server with a fresh data directory.
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a server with a fresh data directory and the configuration `configure` leaves
+    /// (e.g. `config.test_hooks = true`, `config.rate_limits.enabled = false`).
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp data dir");
-        let config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        configure(&mut config);
+        config.data_dir = data_dir.path().to_path_buf();
         let services =
             guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await.expect("open services");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
@@ -49,6 +59,11 @@ impl TestServer {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// `ws://127.0.0.1:PORT/gateway`, what `GET /gateway/bot` reports.
+    pub fn gateway_url(&self) -> String {
+        format!("ws://{}/gateway", self.addr)
     }
 
     /// The bound address.
