@@ -185,6 +185,18 @@ async fn request_members(hub: &Hub, started: &Started, request: &mut RequestGuil
         request.presences = false;
     }
     let whole_list = request.user_ids.is_none() && request.query.as_deref().unwrap_or("").is_empty();
+    if whole_list && session.intents.contains(Intents::GUILD_MEMBERS) {
+        // One whole-list request per guild per account every 30 s (protocol.md §1.7).
+        if let Some(retry_after) = hub.member_list_cooldown(session.user_id, request.guild_id) {
+            let mut meta = serde_json::json!({ "guild_id": request.guild_id });
+            if let Some(nonce) = request.valid_nonce() {
+                meta["nonce"] = serde_json::json!(nonce);
+            }
+            let data = serde_json::json!({ "opcode": 8, "retry_after": retry_after.as_secs_f64(), "meta": meta });
+            session.push_own(Frame::json("RATE_LIMITED", &data));
+            return;
+        }
+    }
     let result = if whole_list && !session.intents.contains(Intents::GUILD_MEMBERS) {
         Ok(guildhall_core::MembersResult::default())
     } else {

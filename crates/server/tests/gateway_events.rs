@@ -218,6 +218,20 @@ async fn op8_member_requests_answer_with_chunks() {
     let chunk = session.collect_until("GUILD_MEMBERS_CHUNK", WAIT).await.pop().unwrap().d;
     assert_eq!(chunk["nonce"], "all");
     assert_eq!(chunk["members"].as_array().unwrap().len(), 5);
+
+    // A second whole list within 30 s is refused with RATE_LIMITED (prefix queries are not).
+    session.send_json(&json!({"op": 8, "d": {"guild_id": guild, "query": "", "limit": 0, "nonce": "again"}})).await;
+    let limited = session.collect_until("RATE_LIMITED", WAIT).await.pop().unwrap().d;
+    assert_eq!(limited["opcode"], 8);
+    assert_eq!(
+        (limited["meta"]["guild_id"].as_str(), limited["meta"]["nonce"].as_str()),
+        (Some(guild.as_str()), Some("again"))
+    );
+    let wait = limited["retry_after"].as_f64().unwrap();
+    assert!(wait > 0.0 && wait <= 30.0, "retry_after {wait}");
+    session.send_json(&json!({"op": 8, "d": {"guild_id": guild, "query": "user", "limit": 1, "nonce": "q"}})).await;
+    let chunk = session.collect_until("GUILD_MEMBERS_CHUNK", WAIT).await.pop().unwrap().d;
+    assert_eq!(chunk["nonce"], "q");
 }
 
 #[tokio::test]

@@ -77,13 +77,28 @@ pub struct Hub {
     registry: Mutex<Registry>,
     shutdown: watch::Sender<bool>,
     connections: std::sync::atomic::AtomicUsize,
+    /// When each account last asked for a guild's whole member list (op 8).
+    member_lists: Mutex<HashMap<MemberListKey, Instant>>,
 }
+
+/// Whose request for which guild's member list.
+type MemberListKey = (Id<UserMarker>, Id<GuildMarker>);
+
+/// How often an account may ask for a guild's whole member list.
+pub const MEMBER_LIST_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Hub {
     /// A hub over `core`; call [`Hub::start`] to begin fanning out events.
     pub fn new(core: Core, config: GatewayConfig) -> Arc<Self> {
         let (shutdown, _) = watch::channel(false);
-        Arc::new(Self { core, config, registry: Mutex::default(), shutdown, connections: Default::default() })
+        Arc::new(Self {
+            core,
+            config,
+            registry: Mutex::default(),
+            shutdown,
+            connections: Default::default(),
+            member_lists: Mutex::default(),
+        })
     }
 
     /// Subscribes to the bus and spawns the fan-out and the expiry sweeper. Events published
@@ -125,6 +140,25 @@ impl Hub {
     pub(crate) fn connection_guard(self: &Arc<Self>) -> ConnectionGuard {
         self.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         ConnectionGuard(self.clone())
+    }
+
+    /// Records a whole-member-list request of `user` for `guild`; `Some(wait)` if the previous
+    /// one was less than [`MEMBER_LIST_INTERVAL`] ago (the request is then refused).
+    pub(crate) fn member_list_cooldown(&self, user: Id<UserMarker>, guild: Id<GuildMarker>) -> Option<Duration> {
+        let now = Instant::now();
+        let mut lists = self.member_lists.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(last) = lists.get(&(user, guild)) {
+            let elapsed = now.duration_since(*last);
+            if elapsed < MEMBER_LIST_INTERVAL {
+                return Some(MEMBER_LIST_INTERVAL - elapsed);
+            }
+        }
+        // Forget old entries now and then so the map holds only the last 30 s.
+        if lists.len() >= 1024 {
+            lists.retain(|_, at| now.duration_since(*at) < MEMBER_LIST_INTERVAL);
+        }
+        lists.insert((user, guild), now);
+        None
     }
 
     /// Live sessions on this node (connected or waiting for a RESUME).
