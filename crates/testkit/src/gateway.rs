@@ -252,20 +252,7 @@ impl GatewayClient {
 
     /// Dispatches up to and including the first one named `t`.
     pub async fn collect_until(&mut self, t: &str, timeout: Duration) -> Vec<Frame> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        let mut out = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let frame = match tokio::time::timeout(left, self.next_dispatch(left)).await {
-                Ok(frame) => frame,
-                Err(_) => panic!("no {t} within {timeout:?}; got {:?}", names(&out)),
-            };
-            let done = frame.name() == t;
-            out.push(frame);
-            if done {
-                return out;
-            }
-        }
+        self.collect_until_match(timeout, |frame| frame.name() == t).await
     }
 
     /// Dispatches up to and including the first for which `done` holds.
