@@ -91,6 +91,11 @@ impl Outbox {
         self.evicted > self.sent
     }
 
+    /// The most dispatches kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The last sequence number pushed.
     pub fn last_seq(&self) -> u64 {
         self.last

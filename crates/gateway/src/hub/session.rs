@@ -118,11 +118,24 @@ impl Session {
     /// unsent (not counting those queued at startup), or so many unsent that the next one would
     /// drop one, the connection is told to close (resumably) rather than letting memory grow.
     pub(crate) fn push(&self, frame: Arc<Frame>, max_backlog: u64) -> Pushed {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         if inner.ended {
             return Pushed::Dropped;
         }
         if let Some(held) = &mut inner.held {
+            // Bounded like the outbox: past it, events are dropped and the session is closed
+            // for good once started (a RESUME could not replay what was dropped).
+            if held.len() >= inner.outbox.capacity() {
+                held.clear();
+                if let Some(connection) = inner.connection {
+                    inner.kick = Some((connection, Close::OVERFLOWED_AT_START));
+                }
+                return Pushed::Dropped;
+            }
+            if inner.kick.is_some_and(|(_, close)| close == Close::OVERFLOWED_AT_START) {
+                return Pushed::Dropped;
+            }
             held.push(frame);
             return Pushed::Queued;
         }
@@ -133,7 +146,7 @@ impl Session {
         {
             inner.kick = Some((connection, Close::TOO_SLOW));
         }
-        drop(inner);
+        drop(guard);
         self.notify.notify_one();
         Pushed::Queued
     }
@@ -243,5 +256,18 @@ mod tests {
         s.push(Frame::new("MESSAGE_CREATE", vec![]), 8);
         assert_eq!(s.lock().kick, Some((7, Close::TOO_SLOW)), "the next push would drop an unsent frame");
         assert!(!s.lock().outbox.lost_unsent());
+    }
+
+    #[test]
+    fn events_held_during_a_slow_start_are_bounded() {
+        let s = Session::new("s".into(), Id::new_checked(1).unwrap(), true, Intents::GUILDS, None, 4);
+        s.lock().connection = Some(7);
+        for _ in 0..100 {
+            s.push(Frame::new("MESSAGE_CREATE", vec![]), 2);
+        }
+        let inner = s.lock();
+        assert!(inner.held.as_ref().unwrap().len() <= 4, "held {} events", inner.held.as_ref().unwrap().len());
+        // Events were dropped, so the session cannot be resumed: the client must identify again.
+        assert_eq!(inner.kick.map(|(c, close)| (c, close.resumable)), Some((7, false)));
     }
 }
