@@ -69,6 +69,10 @@ impl Close {
     pub const TOO_SLOW: Self = Self { code: 4000, reason: "Client too slow; resume.", resumable: true };
     /// An operator closed the connection (e.g. the test hook): resumable.
     pub const FORCED: Self = Self { code: 4000, reason: "Disconnected by the server; resume.", resumable: true };
+    /// More events arrived while the session was starting than it can keep: some were dropped,
+    /// so the session ends and the client must identify again.
+    pub const OVERFLOWED_AT_START: Self =
+        Self { code: 4000, reason: "Too many events while starting; identify again.", resumable: false };
     /// A newer connection resumed this session.
     pub const REPLACED: Self = Self { code: 4000, reason: "Session resumed elsewhere.", resumable: true };
 }

@@ -76,9 +76,24 @@ impl Outbox {
         self.last - self.sent
     }
 
+    /// Dispatches pushed after `seq` and not yet written to the connection.
+    pub fn backlog_after(&self, seq: u64) -> u64 {
+        self.last.saturating_sub(self.sent.max(seq))
+    }
+
+    /// Whether the next push would drop a dispatch not yet written to the connection.
+    pub fn full_of_unsent(&self) -> bool {
+        self.backlog() >= self.capacity as u64
+    }
+
     /// Whether unsent dispatches were dropped (the session can no longer be resumed).
     pub fn lost_unsent(&self) -> bool {
         self.evicted > self.sent
+    }
+
+    /// The most dispatches kept.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// The last sequence number pushed.

@@ -197,9 +197,6 @@ impl Fanout {
         let max_backlog = self.hub.config.max_backlog;
         for user in users {
             for session in self.hub.user_sessions(*user) {
-                if !wants(&session, event) {
-                    continue;
-                }
                 let deliver = match (event.name, guild) {
                     ("GUILD_CREATE" | "GUILD_DELETE", Some(g)) => session.owns_guild(g),
                     (_, Some(g)) => session.lock().guilds.contains(&g),
@@ -208,11 +205,15 @@ impl Fanout {
                 if !deliver {
                     continue;
                 }
+                // Membership, not the GUILDS intent, decides whose events a session gets: a
+                // session without GUILDS still subscribes and unsubscribes here.
                 // GUILD_CREATE: subscribe first so the guild's next events follow it.
                 if let ("GUILD_CREATE", Some(g)) = (event.name, guild) {
                     self.hub.join_guild(g, &session);
                 }
-                session.push(bodies.for_session(&session, guild.is_some()), max_backlog);
+                if wants(&session, event) {
+                    session.push(bodies.for_session(&session, guild.is_some()), max_backlog);
+                }
                 if let ("GUILD_DELETE", Some(g)) = (event.name, guild) {
                     self.hub.leave_guild(g, &session);
                 }

@@ -217,6 +217,8 @@ impl Hub {
                 return Err(ResumeFailure::Evicted);
             }
         }
+        // The replay is written before anything else; it does not count against the backlog.
+        inner.startup_end = inner.outbox.last_seq();
         if let Some(old) = inner.connection.replace(connection) {
             inner.kick = Some((old, Close::REPLACED));
         }

@@ -57,6 +57,9 @@ pub(crate) struct Inner {
     pub(crate) kick: Option<(u64, Close)>,
     /// The session is over: nothing is queued any more and it cannot be resumed.
     pub(crate) ended: bool,
+    /// The last dispatch queued before the connection could write any (READY, GUILD_CREATEs
+    /// and held events; or a RESUME's replay): only later ones count against the backlog.
+    pub(crate) startup_end: u64,
 }
 
 /// What [`Session::push`] did.
@@ -89,6 +92,7 @@ impl Session {
                 detached_at: None,
                 kick: None,
                 ended: false,
+                startup_end: 0,
             }),
             notify: Notify::new(),
         }
@@ -111,24 +115,38 @@ impl Session {
     }
 
     /// Queues a dispatch. With a connection attached and more than `max_backlog` dispatches
-    /// unsent, the connection is told to close (resumably) rather than letting memory grow.
+    /// unsent (not counting those queued at startup), or so many unsent that the next one would
+    /// drop one, the connection is told to close (resumably) rather than letting memory grow.
     pub(crate) fn push(&self, frame: Arc<Frame>, max_backlog: u64) -> Pushed {
-        let mut inner = self.lock();
+        let mut guard = self.lock();
+        let inner = &mut *guard;
         if inner.ended {
             return Pushed::Dropped;
         }
         if let Some(held) = &mut inner.held {
+            // Bounded like the outbox: past it, events are dropped and the session is closed
+            // for good once started (a RESUME could not replay what was dropped).
+            if held.len() >= inner.outbox.capacity() {
+                held.clear();
+                if let Some(connection) = inner.connection {
+                    inner.kick = Some((connection, Close::OVERFLOWED_AT_START));
+                }
+                return Pushed::Dropped;
+            }
+            if inner.kick.is_some_and(|(_, close)| close == Close::OVERFLOWED_AT_START) {
+                return Pushed::Dropped;
+            }
             held.push(frame);
             return Pushed::Queued;
         }
         inner.outbox.push(frame);
         if let Some(connection) = inner.connection
-            && inner.outbox.backlog() > max_backlog
+            && (inner.outbox.backlog_after(inner.startup_end) > max_backlog || inner.outbox.full_of_unsent())
             && inner.kick.is_none()
         {
             inner.kick = Some((connection, Close::TOO_SLOW));
         }
-        drop(inner);
+        drop(guard);
         self.notify.notify_one();
         Pushed::Queued
     }
@@ -141,6 +159,7 @@ impl Session {
                 inner.outbox.push(frame);
             }
         }
+        inner.startup_end = inner.outbox.last_seq();
         drop(inner);
         self.notify.notify_one();
     }
@@ -202,5 +221,53 @@ mod tests {
         assert_eq!(s.lock().kick, Some((7, Close::TOO_SLOW)));
         s.lock().ended = true;
         assert_eq!(s.push(Frame::new("C", vec![]), 2), Pushed::Dropped);
+    }
+
+    #[test]
+    fn startup_frames_do_not_count_against_the_backlog() {
+        // READY and a GUILD_CREATE per guild are queued before the connection can write any:
+        // a bot in more guilds than the backlog limit must not be kicked by the next event.
+        let s = Session::new("s".into(), Id::new_checked(1).unwrap(), true, Intents::GUILDS, None, 16);
+        s.lock().connection = Some(7);
+        s.push(Frame::new("HELD", vec![]), 4);
+        s.push_own(Frame::new("READY", vec![]));
+        for _ in 0..8 {
+            s.push_own(Frame::new("GUILD_CREATE", vec![]));
+        }
+        s.release();
+        for _ in 0..4 {
+            s.push(Frame::new("MESSAGE_CREATE", vec![]), 4);
+        }
+        assert_eq!(s.lock().kick, None, "kicked for frames it never had a chance to read");
+        s.push(Frame::new("MESSAGE_CREATE", vec![]), 4);
+        assert_eq!(s.lock().kick, Some((7, Close::TOO_SLOW)), "events beyond the limit still kick");
+
+        // However many frames startup queued, unsent ones are never dropped while connected.
+        let s = Session::new("s".into(), Id::new_checked(1).unwrap(), true, Intents::GUILDS, None, 16);
+        s.lock().connection = Some(7);
+        for _ in 0..12 {
+            s.push_own(Frame::new("GUILD_CREATE", vec![]));
+        }
+        s.release();
+        for _ in 0..3 {
+            s.push(Frame::new("MESSAGE_CREATE", vec![]), 8);
+        }
+        assert_eq!(s.lock().kick, None);
+        s.push(Frame::new("MESSAGE_CREATE", vec![]), 8);
+        assert_eq!(s.lock().kick, Some((7, Close::TOO_SLOW)), "the next push would drop an unsent frame");
+        assert!(!s.lock().outbox.lost_unsent());
+    }
+
+    #[test]
+    fn events_held_during_a_slow_start_are_bounded() {
+        let s = Session::new("s".into(), Id::new_checked(1).unwrap(), true, Intents::GUILDS, None, 4);
+        s.lock().connection = Some(7);
+        for _ in 0..100 {
+            s.push(Frame::new("MESSAGE_CREATE", vec![]), 2);
+        }
+        let inner = s.lock();
+        assert!(inner.held.as_ref().unwrap().len() <= 4, "held {} events", inner.held.as_ref().unwrap().len());
+        // Events were dropped, so the session cannot be resumed: the client must identify again.
+        assert_eq!(inner.kick.map(|(c, close)| (c, close.resumable)), Some((7, false)));
     }
 }

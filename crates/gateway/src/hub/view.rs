@@ -140,9 +140,12 @@ impl GuildView {
                     self.members.insert(user.id, Some(MemberRoles { roles, timeout: communication_disabled_until }));
                 }
             }
+            // Forgotten, not remembered as "not a member": an entry per user who ever left
+            // would grow without bound. The user's sessions left the guild's fan-out with this
+            // event, so nothing consults the entry until they join again (and are looked up).
             "GUILD_MEMBER_REMOVE" => {
                 if let Some(MemberPayload { user, .. }) = parse(data) {
-                    self.members.insert(user.id, None);
+                    self.members.remove(&user.id);
                 }
             }
             _ => {}
@@ -181,5 +184,48 @@ impl GuildView {
             None => guild_permissions(&ctx),
         };
         any_of.is_empty() || permissions.intersects(any_of)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn id<T>(n: u64) -> Id<T> {
+        Id::new_checked(n).unwrap()
+    }
+
+    fn view() -> GuildView {
+        let guild_id = id(1 << 22);
+        GuildView {
+            guild_id,
+            owner_id: id(1),
+            roles: vec![Role::everyone(guild_id, Permissions::VIEW_CHANNEL)],
+            channels: HashMap::new(),
+            members: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn member_events_of_users_never_looked_up_are_not_cached() {
+        let mut view = view();
+        for n in 10..1010_u64 {
+            let user = serde_json::json!({"user": {"id": n.to_string()}, "roles": []});
+            view.apply("GUILD_MEMBER_ADD", &user);
+            view.apply("GUILD_MEMBER_UPDATE", &user);
+            view.apply("GUILD_MEMBER_REMOVE", &user);
+        }
+        assert_eq!(view.members.len(), 0, "an entry per member who ever left, kept forever");
+
+        // A member the fan-out looked up is kept current by the events.
+        let now = Timestamp::from_micros(0);
+        let known = id(5);
+        view.set_member(known, None);
+        assert!(!view.allows(known, None, Permissions::empty(), now));
+        view.apply("GUILD_MEMBER_ADD", &serde_json::json!({"user": {"id": "5"}, "roles": []}));
+        assert!(view.allows(known, None, Permissions::empty(), now));
+        view.apply("GUILD_MEMBER_REMOVE", &serde_json::json!({"user": {"id": "5"}}));
+        assert!(!view.allows(known, None, Permissions::empty(), now));
     }
 }
