@@ -73,6 +73,9 @@ impl Close {
     /// so the session ends and the client must identify again.
     pub const OVERFLOWED_AT_START: Self =
         Self { code: 4000, reason: "Too many events while starting; identify again.", resumable: false };
+    /// The session ended under the connection (the node lost events for it, or it expired as
+    /// a RESUME arrived): the client reconnects, its RESUME gets op 9, and it identifies anew.
+    pub const ENDED: Self = Self { code: 4000, reason: "Session ended; identify again.", resumable: false };
     /// A newer connection resumed this session.
     pub const REPLACED: Self = Self { code: 4000, reason: "Session resumed elsewhere.", resumable: true };
 }

@@ -130,6 +130,11 @@ impl Driver {
     async fn run(&mut self, mut conn: Connection) -> End {
         let mut shutdown = self.hub.shutdown_signal();
         let mut reconnect_sent: Option<Instant> = None;
+        // A connection that arrives while the server is already shutting down is told at once.
+        if *shutdown.borrow_and_update() {
+            conn.reconnect();
+            reconnect_sent = Some(Instant::now());
+        }
         loop {
             while let Some(output) = conn.poll_output() {
                 if let Some(end) = self.perform(&mut conn, output).await {

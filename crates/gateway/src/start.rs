@@ -91,12 +91,21 @@ pub(crate) async fn identify(hub: &Hub, identify: &Identify, version: u8, connec
     };
     let large_threshold = identify.large_threshold.unwrap_or(DEFAULT_LARGE_THRESHOLD).clamp(50, 250);
 
-    let guilds = core.store().guild_ids_for_user(actor.id()).await.map_err(|error| {
-        tracing::warn!(%error, "identify: guild list not loaded");
-        Close::from_code(CloseCode::UnknownError)
-    })?;
-    let guilds: Vec<_> = guilds.into_iter().filter(|g| crate::hub::shard_owns(shard, *g)).collect();
-    let session = hub.create_session(actor.id(), actor.is_bot(), intents, shard, &guilds, connection);
+    // Registered before the guild list is read: a guild joined or left meanwhile has its
+    // GUILD_CREATE/GUILD_DELETE held for this session rather than missed.
+    let session = hub.create_session(actor.id(), actor.is_bot(), intents, shard, connection);
+    let guilds = match core.store().guild_ids_for_user(actor.id()).await {
+        Ok(guilds) => guilds,
+        Err(error) => {
+            tracing::warn!(%error, "identify: guild list not loaded");
+            hub.end(&session);
+            return Err(Close::from_code(CloseCode::UnknownError));
+        }
+    };
+    let guilds: Vec<_> = guilds.into_iter().filter(|g| session.owns_guild(*g)).collect();
+    for guild in &guilds {
+        hub.join_guild(*guild, &session);
+    }
 
     let ready = Ready {
         v: version,
@@ -114,8 +123,12 @@ pub(crate) async fn identify(hub: &Hub, identify: &Identify, version: u8, connec
             Ok(payload) => {
                 session.push_own(Frame::json("GUILD_CREATE", &serde_json::to_value(&payload).unwrap_or_default()));
             }
-            // Left the guild between the list and now: its GUILD_DELETE is on the way.
-            Err(error) => tracing::debug!(%error, %guild, "identify: guild skipped"),
+            // Left the guild between the list and now: READY named it, so say it is gone.
+            Err(error) => {
+                tracing::debug!(%error, %guild, "identify: guild gone meanwhile");
+                hub.leave_guild(guild, &session);
+                session.push_own(Frame::json("GUILD_DELETE", &serde_json::json!({ "id": guild })));
+            }
         }
     }
     session.release();
@@ -152,6 +165,10 @@ pub(crate) async fn session_ended(core: &Core, user: Id<UserMarker>, session_id:
 pub(crate) async fn command(hub: &Hub, started: &Started, output: Output) -> Option<Close> {
     let core = hub.core();
     let session = &started.session;
+    if session.lock().ended {
+        // Nothing may be set for a session that is over (it would outlive it).
+        return None;
+    }
     let invalid = || Some(Close::from_code(CloseCode::UnknownOpcode));
     match output {
         Output::PresenceUpdate(d) => {

@@ -236,7 +236,6 @@ impl Fanout {
         let sessions: Vec<_> = self.hub.registry().sessions.values().cloned().collect();
         for session in sessions {
             self.hub.end(&session);
-            session.kick(crate::connection::Close::from_code(crate::protocol::CloseCode::UnknownError));
         }
     }
 }

@@ -166,7 +166,8 @@ impl Hub {
         self.registry().sessions.len()
     }
 
-    /// Starts a session for `user` in `guilds`, attached to `connection`. Events for it are held
+    /// Starts a session for `user` (its guilds are added with `join_guild`), attached to
+    /// `connection`. Events for it are held
     /// until [`Session::release`]-ing (the driver queues READY and GUILD_CREATEs first).
     pub(crate) fn create_session(
         &self,
@@ -174,7 +175,6 @@ impl Hub {
         bot: bool,
         intents: Intents,
         shard: Option<[u32; 2]>,
-        guilds: &[Id<GuildMarker>],
         connection: u64,
     ) -> Arc<Session> {
         let mut bytes = [0u8; 16];
@@ -185,9 +185,6 @@ impl Hub {
         let mut registry = self.registry();
         registry.sessions.insert(id, session.clone());
         registry.by_user.entry(user_id).or_default().push(session.clone());
-        for guild in guilds {
-            subscribe(&mut registry, *guild, &session);
-        }
         session
     }
 
@@ -248,14 +245,24 @@ impl Hub {
 
     /// Ends a session: it leaves every index, and its presence and voice state go.
     pub(crate) fn end(&self, session: &Arc<Session>) {
+        self.end_if(session, |_| true);
+    }
+
+    /// Ends `session` if `still` holds under its lock (so a RESUME that attached meanwhile wins
+    /// over an expiry decided a moment earlier). An attached connection is told to close.
+    fn end_if(&self, session: &Arc<Session>, still: impl FnOnce(&session::Inner) -> bool) {
         {
             let mut inner = session.lock();
-            if inner.ended {
+            if inner.ended || !still(&inner) {
                 return;
             }
             inner.ended = true;
             inner.held = None;
+            if let Some(connection) = inner.connection {
+                inner.kick = Some((connection, Close::ENDED));
+            }
         }
+        session.notify.notify_one();
         let mut registry = self.registry();
         registry.sessions.remove(&session.id);
         if let Some(list) = registry.by_user.get_mut(&session.user_id) {
@@ -283,8 +290,11 @@ impl Hub {
             .filter(|s| s.lock().detached_at.is_some_and(|at| now.duration_since(at) >= self.config.resume_window))
             .cloned()
             .collect();
+        let window = self.config.resume_window;
         for session in expired {
-            self.end(&session);
+            self.end_if(&session, |inner| {
+                inner.connection.is_none() && inner.detached_at.is_some_and(|at| now.duration_since(at) >= window)
+            });
         }
     }
 
@@ -321,7 +331,7 @@ impl Hub {
     }
 
     /// Adds `session` to `guild`'s fan-out (it joined the guild).
-    fn join_guild(&self, guild: Id<GuildMarker>, session: &Arc<Session>) {
+    pub(crate) fn join_guild(&self, guild: Id<GuildMarker>, session: &Arc<Session>) {
         let mut registry = self.registry();
         if !session.lock().ended {
             subscribe(&mut registry, guild, session);
@@ -329,7 +339,7 @@ impl Hub {
     }
 
     /// Removes `session` from `guild`'s fan-out (it left or lost the guild).
-    fn leave_guild(&self, guild: Id<GuildMarker>, session: &Arc<Session>) {
+    pub(crate) fn leave_guild(&self, guild: Id<GuildMarker>, session: &Arc<Session>) {
         let mut registry = self.registry();
         unsubscribe(&mut registry, guild, session);
     }
