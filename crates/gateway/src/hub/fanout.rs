@@ -61,6 +61,10 @@ fn strip_content(data: &serde_json::Value) -> serde_json::Value {
     let mut data = data.clone();
     if let Some(map) = data.as_object_mut() {
         clear_message(map);
+        // The message replied to is a message object too (content withheld the same way).
+        if let Some(inner) = map.get_mut("referenced_message").and_then(|m| m.as_object_mut()) {
+            clear_message(inner);
+        }
         if let Some(snapshots) = map.get_mut("message_snapshots").and_then(|s| s.as_array_mut()) {
             for snapshot in snapshots {
                 if let Some(inner) = snapshot.get_mut("message").and_then(|m| m.as_object_mut()) {
@@ -250,7 +254,8 @@ mod tests {
         let data = serde_json::json!({
             "id": "1", "content": "secret", "embeds": [{"title": "t"}], "attachments": [{"id": "2"}],
             "components": [{"type": 1}], "poll": {}, "author": {"id": "3"},
-            "message_snapshots": [{"message": {"content": "fwd", "embeds": [{}]}}]
+            "message_snapshots": [{"message": {"content": "fwd", "embeds": [{}]}}],
+            "referenced_message": {"id": "0", "content": "replied to", "attachments": [{"id": "4"}]}
         });
         let s = strip_content(&data);
         assert_eq!(s["content"], "");
@@ -259,6 +264,9 @@ mod tests {
         assert_eq!(s["components"], serde_json::json!([]));
         assert!(s.get("poll").is_none());
         assert_eq!(s["message_snapshots"][0]["message"]["content"], "");
+        assert_eq!(s["referenced_message"]["content"], "");
+        assert_eq!(s["referenced_message"]["attachments"], serde_json::json!([]));
+        assert_eq!(s["referenced_message"]["id"], "0");
         assert_eq!(s["author"]["id"], "3");
     }
 }
