@@ -30,6 +30,23 @@ pub struct Config {
     /// A second listener serving the same routes over TLS (`wss://` gateway): on when both the
     /// certificate and the key are set (see [`Config::tls`]).
     pub tls: TlsOverrides,
+    /// Gateway timings and buffers (`[gateway]`); absent keys keep the defaults.
+    pub gateway: GatewayOverrides,
+}
+
+/// The `[gateway]` table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayOverrides {
+    /// HELLO's heartbeat interval. Default 41250 ms (Discord's); keep it under 60 s, which is
+    /// how long discord.py waits for any frame.
+    pub heartbeat_interval_ms: Option<u64>,
+    /// How long a disconnected session stays resumable. Default 180 s.
+    pub resume_window_secs: Option<u64>,
+    /// Dispatches kept per session for RESUME. Default 4096.
+    pub replay_capacity: Option<usize>,
+    /// Unsent dispatches after which a connected client counts as too slow. Default 2048.
+    pub max_backlog: Option<u64>,
 }
 
 /// The TLS listener: PEM certificate chain and private key files.
@@ -172,6 +189,7 @@ impl Default for Config {
             rate_limits: RateLimitConfig::default(),
             test_hooks: false,
             tls: TlsOverrides::default(),
+            gateway: GatewayOverrides::default(),
         }
     }
 }
@@ -196,6 +214,8 @@ pub struct Overrides {
     pub test_hooks: Option<bool>,
     /// The TLS listener.
     pub tls: Option<TlsOverrides>,
+    /// Gateway settings.
+    pub gateway: Option<GatewayOverrides>,
 }
 
 /// A configuration source could not be read.
@@ -304,6 +324,7 @@ impl Overrides {
                 };
                 (tls != TlsOverrides::default()).then_some(tls)
             },
+            gateway: None,
         })
     }
 }
@@ -338,6 +359,12 @@ impl Config {
             self.tls.cert = tls.cert.or(self.tls.cert);
             self.tls.key = tls.key.or(self.tls.key);
         }
+        if let Some(g) = overrides.gateway {
+            self.gateway.heartbeat_interval_ms = g.heartbeat_interval_ms.or(self.gateway.heartbeat_interval_ms);
+            self.gateway.resume_window_secs = g.resume_window_secs.or(self.gateway.resume_window_secs);
+            self.gateway.replay_capacity = g.replay_capacity.or(self.gateway.replay_capacity);
+            self.gateway.max_backlog = g.max_backlog.or(self.gateway.max_backlog);
+        }
         self
     }
 
@@ -368,6 +395,26 @@ impl Config {
             (None, Some(_)) => {
                 Err(ConfigError::Invalid { key: "tls.cert", value: "missing (tls.key is set)".to_owned() })
             }
+        }
+    }
+
+    /// The gateway settings this configuration asks for, with the defaults filled in.
+    /// `resume_url` is READY's `resume_gateway_url`, known once the listener is bound.
+    pub fn gateway_config(&self, resume_url: String) -> guildhall_gateway::GatewayConfig {
+        let defaults = guildhall_gateway::GatewayConfig::default();
+        let g = &self.gateway;
+        let mut connection = defaults.connection;
+        if let Some(ms) = g.heartbeat_interval_ms {
+            connection.heartbeat_interval = std::time::Duration::from_millis(ms.max(1));
+        }
+        guildhall_gateway::GatewayConfig {
+            connection,
+            resume_window: g
+                .resume_window_secs
+                .map_or(defaults.resume_window, |s| std::time::Duration::from_secs(s.max(1))),
+            replay_capacity: g.replay_capacity.unwrap_or(defaults.replay_capacity).max(1),
+            max_backlog: g.max_backlog.unwrap_or(defaults.max_backlog).max(1),
+            resume_url,
         }
     }
 
@@ -466,6 +513,23 @@ mod tests {
         assert!(!config.rate_limits.enabled);
         assert_eq!(config.rate_limits.message_create, Limit::per_ms(10, 1000));
         assert!(Config::load(None, &env(&[(ENV_RATE_LIMITS, "maybe")]), Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn gateway_and_tls_tables_from_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.toml");
+        let text = "[gateway]\nheartbeat_interval_ms = 30000\nresume_window_secs = 300\n\n[tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n";
+        std::fs::write(&path, text).unwrap();
+        let config = Config::load(Some(&path), &env(&[]), Overrides::default()).unwrap();
+        let gateway = config.gateway_config("ws://x/gateway".to_owned());
+        assert_eq!(gateway.connection.heartbeat_interval, std::time::Duration::from_secs(30));
+        assert_eq!(gateway.resume_window, std::time::Duration::from_secs(300));
+        assert_eq!(gateway.replay_capacity, guildhall_gateway::GatewayConfig::default().replay_capacity);
+        assert_eq!(gateway.resume_url, "ws://x/gateway");
+        assert_eq!(config.tls().unwrap().unwrap().key, PathBuf::from("k.pem"));
+        std::fs::write(&path, "[gateway]\nheartbeat = 1\n").unwrap();
+        assert!(Config::load(Some(&path), &env(&[]), Overrides::default()).is_err());
     }
 
     #[test]

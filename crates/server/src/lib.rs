@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use guildhall_bus::{Bus, LocalBus};
 use guildhall_core::Core;
 use guildhall_core::token::TokenSecret;
-use guildhall_gateway::{GatewayConfig, Hub};
+use guildhall_gateway::Hub;
 use guildhall_http::{AppState, HttpConfig, RateLimitConfig};
 use guildhall_model::{SnowflakeGenerator, Timestamp};
 use guildhall_store::{BlobStore, Store};
@@ -44,6 +44,9 @@ pub struct Services {
     pub rate_limits: RateLimitConfig,
     /// Whether the test-only routes are served.
     pub test_hooks: bool,
+    /// The configuration the services were opened with (gateway settings are applied when
+    /// the listener is bound).
+    pub config: Arc<Config>,
 }
 
 impl std::fmt::Debug for Services {
@@ -115,7 +118,15 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     let ids = Arc::new(SnowflakeGenerator::new(0, role.snowflake_process()));
     let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
     let core = Core::new(store.clone(), blobs, bus, ids.clone(), secret.clone(), Arc::new(now));
-    Ok(Services { store, ids, secret, core, rate_limits: config.rate_limits.clone(), test_hooks: config.test_hooks })
+    Ok(Services {
+        store,
+        ids,
+        secret,
+        core,
+        rate_limits: config.rate_limits.clone(),
+        test_hooks: config.test_hooks,
+        config: Arc::new(config.clone()),
+    })
 }
 
 /// The HTTP routes: the REST API, the gateway (`/gateway`), attachment downloads, `/healthz`,
@@ -215,8 +226,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     let (gateway_url, public_url) = (format!("ws://{addr}/gateway"), format!("http://{addr}"));
-    let hub =
-        Hub::new(services.core.clone(), GatewayConfig { resume_url: gateway_url.clone(), ..GatewayConfig::default() });
+    let hub = Hub::new(services.core.clone(), services.config.gateway_config(gateway_url.clone()));
     hub.start();
     let router = router(services, hub.clone(), gateway_url, public_url);
 

@@ -77,6 +77,7 @@ impl Common {
             rate_limits: None,
             test_hooks: None,
             tls: None,
+            gateway: None,
         };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)

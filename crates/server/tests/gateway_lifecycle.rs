@@ -411,3 +411,39 @@ async fn test_hooks_are_off_by_default() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+#[tokio::test]
+async fn a_session_not_resumed_within_the_window_ends_and_goes_offline() {
+    let server = guildhall_testkit::TestServer::start_with(|c| {
+        c.test_hooks = true;
+        c.rate_limits.enabled = false;
+        c.gateway.resume_window_secs = Some(1);
+    })
+    .await;
+    let seed = server
+        .seed(&guildhall_server::seed::SeedRequest {
+            guild: "Expiry".into(),
+            text_channels: 1,
+            voice_channels: 1,
+            bots: 2,
+            users: 0,
+        })
+        .await;
+    let world = World::from_seed(server, seed);
+    let bot = world.bots[1].clone();
+    let mut watcher = world.login(world.owner(), intents::GUILDS | intents::GUILD_PRESENCES).await;
+    let mut client = world.login(&bot, intents::GUILDS).await;
+    let session = client.session_id.clone().unwrap();
+    let seq = client.last_seq.unwrap();
+    // Resumable close: the session waits one window (1 s), then ends; its presence goes offline.
+    client.close(4000).await;
+    let got = watcher
+        .collect_until_match(WAIT, |f| {
+            f.name() == "PRESENCE_UPDATE" && f.d["user"]["id"] == bot.id && f.d["status"] == "offline"
+        })
+        .await;
+    assert!(!got.is_empty());
+    let mut late = world.connect().await;
+    late.resume(&bot.token, &session, seq).await;
+    assert_eq!(late.next_frame(WAIT).await.raw, json!({"op": 9, "d": false, "s": null, "t": null}));
+}

@@ -107,8 +107,10 @@ impl Hub {
         let subscription = self.core.bus().subscribe();
         tokio::spawn(fanout::run(self.clone(), subscription));
         let hub = Arc::downgrade(self);
+        // Expiry is checked a few times per window (at least every 5 s).
+        let every = (self.config.resume_window / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut tick = tokio::time::interval(every);
             loop {
                 tick.tick().await;
                 let Some(hub) = hub.upgrade() else { return };
