@@ -162,8 +162,14 @@ impl Driver {
                 message = self.socket.recv() => match message {
                     Some(Ok(Message::Text(text))) => conn.handle_frame(text.as_bytes(), Instant::now()),
                     Some(Ok(Message::Binary(bytes))) => conn.handle_frame(&bytes, Instant::now()),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    // The WebSocket layer queued the pong; send it now rather than with the next frame.
+                    Some(Ok(Message::Ping(_))) => {
+                        let _ = self.flush().await;
+                    }
+                    Some(Ok(Message::Pong(_))) => {}
                     Some(Ok(Message::Close(frame))) => {
+                        // Completes the closing handshake (the reply was queued by the WebSocket layer).
+                        let _ = self.flush().await;
                         // 1000/1001 end the session (the bot logs out); any other code keeps it.
                         let code = frame.map(|f| f.code);
                         return End { resumable: !matches!(code, Some(1000 | 1001)) };
@@ -242,11 +248,17 @@ impl Driver {
                 {
                     inner.kick = None;
                     drop(inner);
+                    // If a newer connection took over, it may have lost this wake-up to us.
+                    session.notify.notify_one();
                     conn.close(close);
                     return None;
                 }
                 if inner.connection != Some(self.id) {
                     drop(inner);
+                    // A RESUME elsewhere took the session. Both connections wait on the same
+                    // notification and this one may have taken a wake-up meant for the new one:
+                    // pass it on.
+                    session.notify.notify_one();
                     conn.close(Close::REPLACED);
                     return None;
                 }

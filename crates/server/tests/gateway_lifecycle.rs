@@ -447,3 +447,23 @@ async fn a_session_not_resumed_within_the_window_ends_and_goes_offline() {
     late.resume(&bot.token, &session, seq).await;
     assert_eq!(late.next_frame(WAIT).await.raw, json!({"op": 9, "d": false, "s": null, "t": null}));
 }
+
+#[tokio::test]
+async fn resume_while_the_old_connection_is_open_takes_the_session_over() {
+    let world = World::start(2, 0, 1).await;
+    let bot = world.bots[1].clone();
+    let mut old = world.login(&bot, intents::GUILDS).await;
+    let session = old.session_id.clone().unwrap();
+    let seq = old.last_seq.unwrap();
+    for round in 0..5 {
+        let mut new = world.connect().await;
+        new.resume(&bot.token, &session, seq).await;
+        let resumed = new.collect_until("RESUMED", WAIT).await;
+        assert!(!resumed.is_empty());
+        // The old connection is closed (resumably); the new one gets every later event at once.
+        assert_eq!(old.expect_close(WAIT).await, Some(4000), "round {round}");
+        let role = barrier(&world, &format!("takeover-{round}")).await;
+        wait_for_role(&mut new, &role).await;
+        old = new;
+    }
+}
