@@ -24,12 +24,6 @@ async fn until_role(client: &mut GatewayClient, role: &str) -> Vec<Frame> {
     frames
 }
 
-async fn post(world: &World, who: &Account, channel: &str, content: &str) -> String {
-    let path = format!("/channels/{channel}/messages");
-    let message = world.rest.ok(who, "POST", &path, Some(json!({"content": content}))).await;
-    message["id"].as_str().unwrap().to_owned()
-}
-
 fn messages(frames: &[Frame]) -> Vec<(String, String)> {
     frames
         .iter()
@@ -52,11 +46,11 @@ async fn intents_message_content_and_view_channel_decide_who_gets_messages() {
     }
 
     let text = world.text[0].clone();
-    let plain = post(&world, &owner, &text, "plain words").await;
+    let plain = world.post(&owner, &text, "plain words").await;
     let mention_text = format!("hi <@{}>", no_content.id);
-    let mention = post(&world, &owner, &text, &mention_text).await;
-    let own = post(&world, &no_content, &text, "my own words").await;
-    let by_user = post(&world, &user, &text, "a human speaks").await;
+    let mention = world.post(&owner, &text, &mention_text).await;
+    let own = world.post(&no_content, &text, "my own words").await;
+    let by_user = world.post(&user, &text, "a human speaks").await;
     let end = barrier(&world, &world.guild, &owner).await;
 
     let got = until_role(&mut s_no_messages, &end).await;
@@ -89,7 +83,7 @@ async fn intents_message_content_and_view_channel_decide_who_gets_messages() {
     let hidden = world.text[1].clone();
     let overwrite = json!({"type": 1, "allow": "0", "deny": VIEW_CHANNEL.to_string()});
     world.rest.ok(&owner, "PUT", &format!("/channels/{hidden}/permissions/{}", user.id), Some(overwrite)).await;
-    let secret = post(&world, &owner, &hidden, "secret").await;
+    let secret = world.post(&owner, &hidden, "secret").await;
     let end = barrier(&world, &world.guild, &owner).await;
     let got = until_role(&mut s_user, &end).await;
     assert_eq!(names(&got), vec!["CHANNEL_DELETE"], "the user loses the channel and nothing of it follows");
@@ -100,7 +94,7 @@ async fn intents_message_content_and_view_channel_decide_who_gets_messages() {
 
     // Shown again: CHANNEL_CREATE, then its messages.
     world.rest.ok(&owner, "DELETE", &format!("/channels/{hidden}/permissions/{}", user.id), None).await;
-    let visible = post(&world, &owner, &hidden, "visible again").await;
+    let visible = world.post(&owner, &hidden, "visible again").await;
     let end = barrier(&world, &world.guild, &owner).await;
     let got = until_role(&mut s_user, &end).await;
     assert_eq!(names(&got), vec!["CHANNEL_CREATE", "MESSAGE_CREATE"]);
@@ -237,16 +231,7 @@ async fn op8_member_requests_answer_with_chunks() {
 #[tokio::test]
 async fn joining_by_invite_sends_guild_create_and_a_kick_guild_delete() {
     let world = World::start(1, 1, 1).await;
-    let other = world
-        .server
-        .seed(&guildhall_server::seed::SeedRequest {
-            guild: "Elsewhere".into(),
-            text_channels: 1,
-            voice_channels: 0,
-            bots: 1,
-            users: 1,
-        })
-        .await;
+    let other = world.seed_elsewhere().await;
     let outsider = Account::from_seed(&other.users[0], false);
     let other_owner = Account::from_seed(&other.bots[0], true);
     let other_guild = other.guild.id.to_string();
@@ -261,7 +246,7 @@ async fn joining_by_invite_sends_guild_create_and_a_kick_guild_delete() {
     assert_eq!(create["id"], world.guild);
     assert!(create["channels"].is_array() && create["members"].is_array() && create["joined_at"].is_string());
     // The new member's session now gets the guild's events.
-    let hello = post(&world, &owner, &world.text[0], "welcome").await;
+    let hello = world.post(&owner, &world.text[0], "welcome").await;
     let got = session.collect_until("MESSAGE_CREATE", WAIT).await;
     assert_eq!(got.last().unwrap().d["id"], hello);
 
@@ -272,7 +257,7 @@ async fn joining_by_invite_sends_guild_create_and_a_kick_guild_delete() {
     assert!(delete.get("unavailable").is_none_or(|u| u.is_null()), "removed, not an outage: {delete}");
 
     // Nothing more from that guild; the barrier comes from the guild the outsider is still in.
-    post(&world, &owner, &world.text[0], "after the kick").await;
+    world.post(&owner, &world.text[0], "after the kick").await;
     barrier(&world, &world.guild, &owner).await;
     let end = barrier(&world, &other_guild, &other_owner).await;
     let got = until_role(&mut session, &end).await;

@@ -9,27 +9,12 @@ use gateway_support::{Account, intents};
 use guildhall_testkit::gateway::{WAIT, names};
 use serde_json::json;
 
-async fn post(world: &World, who: &Account, channel: &str, content: &str) -> String {
-    let path = format!("/channels/{channel}/messages");
-    let message = world.rest.ok(who, "POST", &path, Some(json!({"content": content}))).await;
-    message["id"].as_str().unwrap().to_owned()
-}
-
 /// Guild membership, not the GUILDS intent, decides which guilds' events a session gets: a
 /// session with GUILD_MESSAGES but not GUILDS that joins a guild must get its messages.
 #[tokio::test]
 async fn joining_a_guild_without_the_guilds_intent_still_subscribes() {
     let world = World::start(1, 1, 1).await;
-    let other = world
-        .server
-        .seed(&guildhall_server::seed::SeedRequest {
-            guild: "Elsewhere".into(),
-            text_channels: 1,
-            voice_channels: 0,
-            bots: 1,
-            users: 1,
-        })
-        .await;
+    let other = world.seed_elsewhere().await;
     let outsider = Account::from_seed(&other.users[0], false);
     let other_owner = Account::from_seed(&other.bots[0], true);
     let other_text = other.text_channels[0].id.to_string();
@@ -39,8 +24,8 @@ async fn joining_a_guild_without_the_guilds_intent_still_subscribes() {
     let invite = world.rest.ok(&owner, "POST", &format!("/channels/{}/invites", world.text[0]), Some(json!({}))).await;
     let code = invite["code"].as_str().unwrap();
     world.rest.ok(&outsider, "POST", &format!("/invites/{code}"), Some(json!({}))).await;
-    let joined = post(&world, &owner, &world.text[0], "welcome").await;
-    let end = post(&world, &other_owner, &other_text, "barrier 1").await;
+    let joined = world.post(&owner, &world.text[0], "welcome").await;
+    let end = world.post(&other_owner, &other_text, "barrier 1").await;
     let got = session.collect_until_match(WAIT, |f| f.d["id"] == end).await;
     assert!(
         got.iter().any(|f| f.name() == "MESSAGE_CREATE" && f.d["id"] == joined),

@@ -98,6 +98,20 @@ impl World {
         &self.bots[0]
     }
 
+    /// A second guild on the same server ("Elsewhere": one text channel, a bot that owns it
+    /// and a user), for tests about joining and leaving guilds.
+    pub async fn seed_elsewhere(&self) -> SeedOutput {
+        let request = SeedRequest { guild: "Elsewhere".into(), text_channels: 1, voice_channels: 0, bots: 1, users: 1 };
+        self.server.seed(&request).await
+    }
+
+    /// Posts `content` in `channel` as `who` and returns the message id.
+    pub async fn post(&self, who: &Account, channel: &str, content: &str) -> String {
+        let path = format!("/channels/{channel}/messages");
+        let message = self.rest.ok(who, "POST", &path, Some(serde_json::json!({"content": content}))).await;
+        message["id"].as_str().unwrap_or_default().to_owned()
+    }
+
     /// A new connection (plain JSON) that has read HELLO.
     pub async fn connect(&self) -> GatewayClient {
         let mut client = GatewayClient::connect(&self.server.gateway_url(), Compression::None).await;
