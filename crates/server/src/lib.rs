@@ -17,7 +17,7 @@ use guildhall_bus::{Bus, LocalBus};
 use guildhall_core::Core;
 use guildhall_core::token::TokenSecret;
 use guildhall_gateway::Hub;
-use guildhall_http::{AppState, HttpConfig, RateLimitConfig};
+use guildhall_http::{AppState, HttpConfig};
 use guildhall_model::{SnowflakeGenerator, Timestamp};
 use guildhall_store::{BlobStore, Store};
 use guildhall_store_sqlite::{FsBlobStore, SqliteOptions, SqliteStore};
@@ -40,12 +40,8 @@ pub struct Services {
     pub secret: TokenSecret,
     /// The domain service every transport calls.
     pub core: Core,
-    /// REST rate limits.
-    pub rate_limits: RateLimitConfig,
-    /// Whether the test-only routes are served.
-    pub test_hooks: bool,
-    /// The configuration the services were opened with (gateway settings are applied when
-    /// the listener is bound).
+    /// The configuration the services were opened with: REST rate limits, test hooks and the
+    /// gateway settings are read from it when the routes are built and the listener is bound.
     pub config: Arc<Config>,
 }
 
@@ -118,27 +114,23 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
     let ids = Arc::new(SnowflakeGenerator::new(0, role.snowflake_process()));
     let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
     let core = Core::new(store.clone(), blobs, bus, ids.clone(), secret.clone(), Arc::new(now));
-    Ok(Services {
-        store,
-        ids,
-        secret,
-        core,
-        rate_limits: config.rate_limits.clone(),
-        test_hooks: config.test_hooks,
-        config: Arc::new(config.clone()),
-    })
+    Ok(Services { store, ids, secret, core, config: Arc::new(config.clone()) })
 }
 
 /// The HTTP routes: the REST API, the gateway (`/gateway`), attachment downloads, `/healthz`,
 /// and with `test_hooks` the test-only routes. `gateway_url` is what `GET /gateway` reports,
 /// `public_url` the base of attachment links.
 pub fn router(services: Services, hub: Arc<Hub>, gateway_url: String, public_url: String) -> Router {
-    let config =
-        HttpConfig { gateway_url, public_url, rate_limits: services.rate_limits.clone(), ..HttpConfig::default() };
+    let config = HttpConfig {
+        gateway_url,
+        public_url,
+        rate_limits: services.config.rate_limits.clone(),
+        ..HttpConfig::default()
+    };
     let mut app = guildhall_http::router(AppState::new(services.core, config))
         .merge(guildhall_gateway::routes(hub.clone()))
         .route("/healthz", get(healthz));
-    if services.test_hooks {
+    if services.config.test_hooks {
         app = app.merge(Router::new().route("/_guildhall/test/disconnect", post(test_disconnect)).with_state(hub));
     }
     app
