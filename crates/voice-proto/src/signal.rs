@@ -1,0 +1,1 @@
+//! TODO(helper): see /work/helper-brief.md (issue 5).
