@@ -24,6 +24,10 @@ pub enum Audience {
     Guild { guild_id: Id<GuildMarker>, channel_id: Option<Id<ChannelMarker>>, permission: Permissions },
     /// Exactly these users (DMs, USER_UPDATE, a guild removed from one user).
     Users(Vec<Id<UserMarker>>),
+    /// One gateway session of one user (VOICE_SERVER_UPDATE answers the session that sent op 4).
+    /// Sent through the bus, not straight to the session, so it stays in order behind the
+    /// events published before it.
+    Session { user_id: Id<UserMarker>, session_id: Arc<str> },
 }
 
 /// One dispatch: `t` = [`Event::name`], `d` = [`Event::data`].
@@ -59,6 +63,17 @@ impl Event {
     /// An event for specific users.
     pub fn users(name: &'static str, users: Vec<Id<UserMarker>>, intent: Intents, data: serde_json::Value) -> Self {
         Self { name, audience: Audience::Users(users), intent, data: Arc::new(data) }
+    }
+
+    /// An event for one gateway session of `user_id`.
+    pub fn session(
+        name: &'static str,
+        user_id: Id<UserMarker>,
+        session_id: &str,
+        intent: Intents,
+        data: serde_json::Value,
+    ) -> Self {
+        Self { name, audience: Audience::Session { user_id, session_id: session_id.into() }, intent, data: Arc::new(data) }
     }
 
     /// Restricts a guild event to members holding one of `permission`'s bits.

@@ -15,8 +15,10 @@ pub mod ops;
 pub mod permissions;
 pub mod seed;
 pub mod token;
+pub mod voice_servers;
 
 pub use error::{Code, Error, ErrorKind};
 pub use ops::guilds::{DEFAULT_LARGE_THRESHOLD, GuildCreateOptions};
 pub use ops::request_members::MembersResult;
 pub use ops::{Actor, Core};
+pub use voice_servers::{VoiceDirectory, VoiceGrant, VoiceServer};

@@ -67,6 +67,8 @@ pub struct Core {
     presences: Arc<presence::PresenceRegistry>,
     /// Voice states (in memory, this node's sessions).
     voice: Arc<voice_states::VoiceRegistry>,
+    /// The voice servers and each guild's assignment.
+    voice_servers: Arc<crate::VoiceDirectory>,
 }
 
 impl std::fmt::Debug for Core {
@@ -96,7 +98,13 @@ impl Core {
             public_url: DEFAULT_PUBLIC_URL.into(),
             presences: Arc::default(),
             voice: Arc::default(),
+            voice_servers: Arc::default(),
         }
+    }
+
+    /// The voice server directory (voice servers register themselves here).
+    pub fn voice_servers(&self) -> &crate::VoiceDirectory {
+        &self.voice_servers
     }
 
     /// The same service, with attachment URLs under `url` (e.g. `https://chat.example`; a

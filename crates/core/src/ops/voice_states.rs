@@ -5,22 +5,29 @@
 //! One user has at most one voice state per guild; a join from another session replaces it
 //! (Discord moves the voice connection to the newest session). Every change fires
 //! VOICE_STATE_UPDATE to the guild (GUILD_VOICE_STATES intent); a leave carries
-//! `channel_id: null`. VOICE_SERVER_UPDATE is the gateway's (it knows the voice endpoint).
+//! `channel_id: null`.
+//!
+//! Every change is also handed to the guild's voice server ([`crate::VoiceServer`], assigned on
+//! the guild's first join) *before* the events go out, so a mute or move is in force by the time
+//! anyone hears of it. A join, a move, or a repeated identical op 4 (discord.js "rejoin") gets a
+//! fresh voice token, sent as VOICE_SERVER_UPDATE to the requesting session right after
+//! VOICE_STATE_UPDATE: @discordjs/voice ignores the server update until it has the state.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use guildhall_bus::Event;
-use guildhall_model::channel::ChannelType;
+use guildhall_model::channel::{Channel, ChannelType};
 use guildhall_model::commands::UpdateVoiceState;
 use guildhall_model::flags::Intents;
 use guildhall_model::id::marker::{ChannelMarker, GuildMarker, UserMarker};
 use guildhall_model::user::User;
 use guildhall_model::voice::VoiceState;
-use guildhall_model::{Id, Permissions};
+use guildhall_model::{Id, Nullable, Permissions};
 use guildhall_store::MemberRecord;
 
-use super::{Actor, Code, Core, Error, Result, views};
+use super::{Actor, Code, Core, Error, GuildAccess, Result, views};
+use crate::VoiceGrant;
 
 type Guilds = HashMap<Id<GuildMarker>, BTreeMap<Id<UserMarker>, VoiceState>>;
 
@@ -93,6 +100,16 @@ impl VoiceRegistry {
         removed
     }
 
+    /// `user`'s state in `guild_id`.
+    pub(crate) fn get(&self, guild_id: Id<GuildMarker>, user: Id<UserMarker>) -> Option<VoiceState> {
+        self.lock().get(&guild_id)?.get(&user).cloned()
+    }
+
+    /// Whether anyone is connected in `guild_id`.
+    fn is_empty(&self, guild_id: Id<GuildMarker>) -> bool {
+        !self.lock().contains_key(&guild_id)
+    }
+
     /// The guild's states, by user id.
     pub(crate) fn list(&self, guild_id: Id<GuildMarker>) -> Vec<VoiceState> {
         self.lock().get(&guild_id).map(|s| s.values().cloned().collect()).unwrap_or_default()
@@ -119,6 +136,9 @@ impl Core {
         let Some(channel_id) = request.channel_id else {
             let left = self.voice.leave(guild_id, actor.id());
             let connected = left.is_some();
+            if let Some(left) = &left {
+                self.revoke_voice(left);
+            }
             let mut state =
                 left.unwrap_or_else(|| new_voice_state(guild_id, actor.id(), session_id, &access.member, &request));
             state.channel_id = None;
@@ -154,11 +174,119 @@ impl Core {
         state.channel_id = Some(channel_id);
         // Stage audiences join suppressed until invited to speak.
         state.suppress = channel.kind == ChannelType::GuildStageVoice;
+        let previous = self.voice.get(guild_id, actor.id());
         let mut state = self.voice.join(state, limit).map_err(|_| Error::code(Code::MissingPermissions))?;
+        // Only a change of self flags in the same channel keeps the voice connection; anything
+        // else (join, move, another session, or the same request again) needs a new token.
+        let flags = |s: &VoiceState| (s.self_mute, s.self_deaf, s.self_video);
+        let fresh = previous.is_none_or(|p| {
+            p.channel_id != state.channel_id || p.session_id != state.session_id || flags(&p) == flags(&state)
+        });
         state.member = Some(views::member(&access.member, Some(&actor.user)));
-        let data = serde_json::to_value(&state).map_err(|e| Error::internal(&e))?;
-        self.publish(Event::guild("VOICE_STATE_UPDATE", guild_id, None, Intents::GUILD_VOICE_STATES, data)).await;
+        self.publish_voice_state(&state, fresh, rtc_region(&channel)).await?;
         Ok(Some(state))
+    }
+
+    /// Hands `state` to the guild's voice server (assigning one if the guild has none), then
+    /// fires VOICE_STATE_UPDATE to the guild and, when `fresh`, VOICE_SERVER_UPDATE with a new
+    /// token to the state's session. Without any registered voice server there is no
+    /// VOICE_SERVER_UPDATE (clients keep waiting, as they do for Discord's `endpoint: null`).
+    pub(crate) async fn publish_voice_state(&self, state: &VoiceState, fresh: bool, region: Option<&str>) -> Result<()> {
+        let Some(guild_id) = state.guild_id else { return Ok(()) };
+        let server = self.voice_servers.assign(guild_id, region);
+        let token = fresh.then(voice_token);
+        if let Some(server) = &server {
+            server.apply(grant(guild_id, state, token.clone()));
+        } else {
+            tracing::warn!(%guild_id, "no voice server registered; VOICE_SERVER_UPDATE withheld");
+        }
+        let data = serde_json::to_value(state).map_err(|e| Error::internal(&e))?;
+        self.publish(Event::guild("VOICE_STATE_UPDATE", guild_id, None, Intents::GUILD_VOICE_STATES, data)).await;
+        if let (Some(server), Some(token)) = (server, token) {
+            let data = serde_json::json!({ "token": token, "guild_id": guild_id, "endpoint": server.endpoint() });
+            self.publish(Event::session("VOICE_SERVER_UPDATE", state.user_id, &state.session_id, Intents::empty(), data))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// `state` was removed from the registry: its voice server ends the connection, and a guild
+    /// nobody is connected to any more gives its voice server back.
+    fn revoke_voice(&self, state: &VoiceState) {
+        let Some(guild_id) = state.guild_id else { return };
+        if let Some(server) = self.voice_servers.assigned(guild_id) {
+            let mut gone = state.clone();
+            gone.channel_id = None;
+            server.apply(grant(guild_id, &gone, None));
+        }
+        if self.voice.is_empty(guild_id) {
+            self.voice_servers.release(guild_id);
+        }
+    }
+
+    /// `user`'s voice state in `guild_id`, if connected.
+    pub(crate) fn voice_state_of(&self, guild_id: Id<GuildMarker>, user: Id<UserMarker>) -> Option<VoiceState> {
+        self.voice.get(guild_id, user)
+    }
+
+    /// The channel a moderator moves someone to: a voice or stage channel of the guild (10003,
+    /// 50024) where the moderator may view (50001) and connect (50013).
+    pub(crate) async fn voice_move_target(&self, access: &GuildAccess, channel_id: Id<ChannelMarker>) -> Result<Channel> {
+        let channel = self
+            .store()
+            .channel(channel_id)
+            .await?
+            .filter(|c| c.guild_id == Some(access.guild.id))
+            .ok_or_else(|| Error::code(Code::UnknownChannel))?;
+        if !channel.kind.is_voice() {
+            return Err(Error::code(Code::WrongChannelType));
+        }
+        let permissions = access.channel_permissions(&channel, None);
+        if !permissions.contains(Permissions::VIEW_CHANNEL) {
+            return Err(Error::code(Code::MissingAccess));
+        }
+        if !permissions.contains(Permissions::CONNECT) {
+            return Err(Error::code(Code::MissingPermissions));
+        }
+        Ok(channel)
+    }
+
+    /// A moderator changed a connected member: server mute/deafen from `record`, and a move to
+    /// `to` (`Some(None)` disconnects). A move issues a new voice token, as Discord does.
+    pub(crate) async fn moderate_voice(
+        &self,
+        guild_id: Id<GuildMarker>,
+        record: &MemberRecord,
+        user: &User,
+        to: Option<Option<Channel>>,
+    ) -> Result<()> {
+        let Some(mut state) = self.voice.get(guild_id, user.id) else { return Ok(()) };
+        let mut region = None;
+        let mut moved = false;
+        match &to {
+            Some(None) => {
+                if let Some(left) = self.voice.leave(guild_id, user.id) {
+                    self.publish_voice_leave(left, Some(user)).await?;
+                }
+                return Ok(());
+            }
+            Some(Some(channel)) => {
+                moved = state.channel_id != Some(channel.id);
+                if moved {
+                    state.suppress = channel.kind == ChannelType::GuildStageVoice;
+                    state.request_to_speak_timestamp = None;
+                }
+                state.channel_id = Some(channel.id);
+                region = rtc_region(channel);
+            }
+            None => {}
+        }
+        state.mute = record.mute;
+        state.deaf = record.deaf;
+        // Moderators are not bound by the channel's user limit.
+        let mut state = self.voice.join(state, None).map_err(|_| Error::code(Code::MissingPermissions))?;
+        state.member = Some(views::member(record, Some(user)));
+        self.publish_voice_state(&state, moved, region).await
     }
 
     /// The gateway session `session_id` of `user` ended: leaves every guild's voice channel
@@ -200,13 +328,16 @@ impl Core {
     /// The guild was deleted: its voice states go without events (GUILD_DELETE tells clients
     /// to drop the whole guild).
     pub(crate) fn forget_guild_voice(&self, guild_id: Id<GuildMarker>) {
-        self.voice.remove_where(|s| s.guild_id == Some(guild_id));
+        for state in self.voice.remove_where(|s| s.guild_id == Some(guild_id)) {
+            self.revoke_voice(&state);
+        }
     }
 
     /// Fires the leave (`channel_id: null`) for a removed state, with `member` when the user is
     /// still a member of the guild.
-    async fn publish_voice_leave(&self, mut state: VoiceState, user: Option<&User>) -> Result<()> {
+    pub(crate) async fn publish_voice_leave(&self, mut state: VoiceState, user: Option<&User>) -> Result<()> {
         let Some(guild_id) = state.guild_id else { return Ok(()) };
+        self.revoke_voice(&state);
         state.channel_id = None;
         if let Some(user) = user
             && let Some(record) = self.store().member(guild_id, state.user_id).await?
@@ -216,6 +347,34 @@ impl Core {
         let data = serde_json::to_value(&state).map_err(|e| Error::internal(&e))?;
         self.publish(Event::guild("VOICE_STATE_UPDATE", guild_id, None, Intents::GUILD_VOICE_STATES, data)).await;
         Ok(())
+    }
+}
+
+/// What the voice server enforces for `state`.
+fn grant(guild_id: Id<GuildMarker>, state: &VoiceState, token: Option<String>) -> VoiceGrant {
+    VoiceGrant {
+        guild_id,
+        user_id: state.user_id,
+        session_id: state.session_id.clone(),
+        channel_id: state.channel_id,
+        token,
+        muted: state.mute || state.suppress,
+        deafened: state.deaf || state.self_deaf,
+    }
+}
+
+/// A voice token: 16 random bytes as hex, like Discord's.
+fn voice_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The channel's region override, which picks the voice server's region.
+fn rtc_region(channel: &Channel) -> Option<&str> {
+    match &channel.rtc_region {
+        Some(Nullable::Value(region)) => Some(region.as_str()),
+        _ => None,
     }
 }
 

@@ -122,6 +122,7 @@ impl Fanout {
                 self.route_to_guild(&mut bodies, *guild_id, *channel_id, *permission).await;
             }
             Audience::Users(users) => self.route_to_users(&mut bodies, users),
+            Audience::Session { user_id, session_id } => self.route_to_session(&mut bodies, *user_id, session_id),
             _ => {}
         }
     }
@@ -228,6 +229,16 @@ impl Fanout {
             && self.hub.guild_sessions(g).is_none()
         {
             self.views.remove(&g);
+        }
+    }
+
+    fn route_to_session(&mut self, bodies: &mut Bodies<'_>, user: Id<UserMarker>, session_id: &str) {
+        let max_backlog = self.hub.config.max_backlog;
+        let guild = event_guild(bodies.event).is_some();
+        for session in self.hub.user_sessions(user) {
+            if *session.id == *session_id && wants(&session, bodies.event) {
+                session.push(bodies.for_session(&session, guild), max_backlog);
+            }
         }
     }
 

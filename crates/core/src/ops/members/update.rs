@@ -6,9 +6,11 @@
 //! roles only need each added or removed role to rank below the actor; server mute and deafen
 //! ignore the hierarchy, as they do on Discord.
 //!
-//! Voice is not implemented yet, so nobody is ever connected: `mute`/`deaf` and a move to a
-//! channel are 40032 Target user is not connected to voice (Discord's answer for a member not
-//! in voice, after the permission check), and `channel_id: null` (disconnect) has nothing to do.
+//! Voice moderation (`mute`, `deaf`, `channel_id`) needs the member to be connected to voice:
+//! otherwise 40032 Target user is not connected to voice, after the permission check, as
+//! Discord answers. Mute and deafen are stored on the member and enforced by the voice server at
+//! once; a move needs CONNECT in the target channel and hands the member a new voice token;
+//! `channel_id: null` disconnects (nothing to do when not connected).
 
 use guildhall_model::flags::{MemberFlags, Permissions};
 use guildhall_model::guild::Member;
@@ -115,22 +117,27 @@ impl Core {
             access.require(Permissions::MANAGE_ROLES)?;
             record.roles = checked_roles(&access, &record.roles, roles.into_option().unwrap_or_default())?;
         }
-        // Discord: "will throw a 400 error if the user is not in a voice channel". Nobody is in
-        // voice until voice exists, so a permitted mute/deafen is 40032 for now.
-        if request.mute.is_some() {
+        // Discord: "will throw a 400 error if the user is not in a voice channel".
+        let in_voice = self.voice_state_of(guild_id, user_id).is_some();
+        if let Some(mute) = request.mute {
             access.require(Permissions::MUTE_MEMBERS)?;
+            record.mute = mute.into_option().unwrap_or(false);
         }
-        if request.deaf.is_some() {
+        if let Some(deaf) = request.deaf {
             access.require(Permissions::DEAFEN_MEMBERS)?;
+            record.deaf = deaf.into_option().unwrap_or(false);
         }
-        if request.mute.is_some() || request.deaf.is_some() {
+        if (request.mute.is_some() || request.deaf.is_some()) && !in_voice {
             return Err(Error::code(Code::TargetNotInVoice));
         }
+        let mut voice_move = None;
         if let Some(channel) = request.channel_id {
             access.require(Permissions::MOVE_MEMBERS)?;
-            if let Nullable::Value(_) = channel {
-                return Err(Error::code(Code::TargetNotInVoice));
-            }
+            voice_move = Some(match channel {
+                Nullable::Value(_) if !in_voice => return Err(Error::code(Code::TargetNotInVoice)),
+                Nullable::Value(id) => Some(self.voice_move_target(&access, id).await?),
+                Nullable::Null => None,
+            });
         }
         if let Some(until) = request.communication_disabled_until {
             access.require(Permissions::MODERATE_MEMBERS)?;
@@ -157,6 +164,10 @@ impl Core {
         if record != original {
             self.store().update_member(&record).await?;
             self.publish_member_update(guild_id, &record, &user).await?;
+        }
+        let voice_flags_changed = (record.mute, record.deaf) != (original.mute, original.deaf);
+        if in_voice && (voice_flags_changed || voice_move.is_some()) {
+            self.moderate_voice(guild_id, &record, &user, voice_move).await?;
         }
         Ok(views::member(&record, Some(&user)))
     }
