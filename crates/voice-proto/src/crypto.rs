@@ -76,9 +76,7 @@ enum Inner {
 impl fmt::Debug for Cipher {
     // Never print key material: `Cipher`s end up in participant structs that get logged.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Cipher")
-            .field("mode", &self.mode())
-            .finish_non_exhaustive()
+        f.debug_struct("Cipher").field("mode", &self.mode()).finish_non_exhaustive()
     }
 }
 
@@ -122,12 +120,7 @@ impl Cipher {
         let (body, trailer) = packet.split_at(body_len);
         let (prefix, ciphertext) = body.split_at(prefix_len);
         let (tag, counter_bytes) = trailer.split_at(TAG_LEN);
-        let counter = u32::from_be_bytes([
-            counter_bytes[0],
-            counter_bytes[1],
-            counter_bytes[2],
-            counter_bytes[3],
-        ]);
+        let counter = u32::from_be_bytes([counter_bytes[0], counter_bytes[1], counter_bytes[2], counter_bytes[3]]);
         let start = out.len();
         out.resize(start + ciphertext.len(), 0);
         let result = self.with_key(counter, |key, nonce| {
@@ -154,9 +147,8 @@ impl Cipher {
         out.extend_from_slice(prefix);
         let body = out.len();
         out.extend_from_slice(plaintext);
-        let result = self.with_key(counter, |key, nonce| {
-            key.seal_in_place_separate_tag(nonce, Aad::from(prefix), &mut out[body..])
-        });
+        let result = self
+            .with_key(counter, |key, nonce| key.seal_in_place_separate_tag(nonce, Aad::from(prefix), &mut out[body..]));
         match result {
             Ok(tag) => {
                 out.extend_from_slice(tag.as_ref());
@@ -213,48 +205,35 @@ mod tests {
 
     fn hex(s: &str) -> Vec<u8> {
         let s: String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 
     /// draft-irtf-cfrg-xchacha-03, Appendix A.3.1 (AEAD_XCHACHA20_POLY1305).
     #[test]
     fn xchacha20_poly1305_ietf_vector() {
-        let plaintext = hex(
-            "4c616469657320616e642047656e746c656d656e206f662074686520636c6173
+        let plaintext = hex("4c616469657320616e642047656e746c656d656e206f662074686520636c6173
              73206f66202739393a204966204920636f756c64206f6666657220796f75206f
              6e6c79206f6e652074697020666f7220746865206675747572652c2073756e73
-             637265656e20776f756c642062652069742e",
-        );
+             637265656e20776f756c642062652069742e");
         assert_eq!(plaintext, b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
         let aad = hex("50515253c0c1c2c3c4c5c6c7");
-        let key: [u8; 32] = hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f")
-            .try_into()
-            .unwrap();
+        let key: [u8; 32] = hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f").try_into().unwrap();
         let nonce: [u8; 24] = hex("404142434445464748494a4b4c4d4e4f5051525354555657").try_into().unwrap();
-        let ciphertext = hex(
-            "bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb
+        let ciphertext = hex("bd6d179d3e83d43b9576579493c0e939572a1700252bfaccbed2902c21396cbb
              731c7f1b0b4aa6440bf3a82f4eda7e39ae64c6708c54c216cb96b72e1213b452
              2f8c9ba40db5d945b11b69b982c1bb9e3f3fac2bc369488f76b2383565d3fff9
-             21f9664c97637da9768812f615c68b13b52e",
-        );
+             21f9664c97637da9768812f615c68b13b52e");
         let tag = hex("c0875924c1c7987947deafd8780acf49");
 
         let (subkey, chacha_nonce) = xchacha_subkey(&key, &nonce).unwrap();
         let mut buf = plaintext.clone();
-        let got_tag = subkey
-            .seal_in_place_separate_tag(chacha_nonce, Aad::from(&aad), &mut buf)
-            .unwrap();
+        let got_tag = subkey.seal_in_place_separate_tag(chacha_nonce, Aad::from(&aad), &mut buf).unwrap();
         assert_eq!(buf, ciphertext);
         assert_eq!(got_tag.as_ref(), tag.as_slice());
 
         let (subkey, chacha_nonce) = xchacha_subkey(&key, &nonce).unwrap();
         let mut opened = vec![0; ciphertext.len()];
-        subkey
-            .open_separate_gather(chacha_nonce, Aad::from(&aad), &ciphertext, &tag, &mut opened)
-            .unwrap();
+        subkey.open_separate_gather(chacha_nonce, Aad::from(&aad), &ciphertext, &tag, &mut opened).unwrap();
         assert_eq!(opened, plaintext);
     }
 
@@ -263,25 +242,20 @@ mod tests {
     #[test]
     fn aes256_gcm_vector() {
         let key = hex("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308");
-        let plaintext = hex(
-            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72
-             1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
-        );
+        let plaintext = hex("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72
+             1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39");
         let aad = hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
         let iv: [u8; 12] = hex("cafebabefacedbaddecaf888").try_into().unwrap();
-        let ciphertext = hex(
-            "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa
-             8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
-        );
+        let ciphertext = hex("522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa
+             8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662");
         let tag = hex("76fc6ece0f4e1768cddf8853bb2d551b");
 
         let Inner::Aes(key) = Cipher::new(Mode::Aes256GcmRtpsize, &key.try_into().unwrap()).inner else {
             panic!("AES mode must hold an AES key");
         };
         let mut buf = plaintext.clone();
-        let got_tag = key
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(iv), Aad::from(&aad), &mut buf)
-            .unwrap();
+        let got_tag =
+            key.seal_in_place_separate_tag(Nonce::assume_unique_for_key(iv), Aad::from(&aad), &mut buf).unwrap();
         assert_eq!(buf, ciphertext);
         assert_eq!(got_tag.as_ref(), tag.as_slice());
     }
