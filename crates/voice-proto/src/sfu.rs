@@ -308,3 +308,45 @@ fn is_newer(counter: u32, last: Option<u32>) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_counters_wrap() {
+        assert!(is_newer(0, None));
+        assert!(is_newer(1, Some(0)));
+        assert!(is_newer(0, Some(u32::MAX)));
+        assert!(is_newer(5, Some(u32::MAX - 5)));
+        assert!(!is_newer(7, Some(7)));
+        assert!(!is_newer(6, Some(7)));
+        assert!(!is_newer(u32::MAX, Some(0)));
+        assert!(!is_newer(7 + (1 << 31), Some(7)));
+    }
+
+    #[test]
+    fn receiver_counter_wraps() {
+        let now = Instant::now();
+        let (a, b): (SocketAddr, SocketAddr) = ("192.0.2.1:1".parse().unwrap(), "192.0.2.2:2".parse().unwrap());
+        let mut sfu = Sfu::new();
+        for (ssrc, addr) in [(1, a), (2, b)] {
+            sfu.add(ssrc, 1, u64::from(ssrc));
+            sfu.set_cipher(ssrc, Cipher::new(Mode::XChaCha20Poly1305Rtpsize, &[ssrc as u8; 32]));
+            sfu.handle(now, addr, &discovery::request(ssrc), &mut Vec::new());
+        }
+        sfu.participants.get_mut(&2).unwrap().tx_counter = u32::MAX;
+        let sender = Cipher::new(Mode::XChaCha20Poly1305Rtpsize, &[1; 32]);
+        let receiver = Cipher::new(Mode::XChaCha20Poly1305Rtpsize, &[2; 32]);
+        for (i, expected) in [u32::MAX, 0, 1].into_iter().enumerate() {
+            let mut packet = Vec::new();
+            let header = [0x80, 0x78, 0, i as u8, 0, 0, 0, 0, 0, 0, 0, 1];
+            sender.seal(&header, b"opus", i as u32, &mut packet).unwrap();
+            let mut out = Vec::new();
+            sfu.handle(now, a, &packet, &mut out);
+            let mut plain = Vec::new();
+            assert_eq!(receiver.open(&out[0].data, 12, &mut plain), Ok(expected));
+            assert_eq!(plain, b"opus");
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! `aes-gcm` and `chacha20poly1305` as independent implementations, plus frozen bytes for a
 //! packet with CSRCs and a header extension. The published AEAD vectors live next to the code
 //! (`src/crypto.rs` tests) because they need nonces the counter-only API cannot express.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::{Aead, KeyInit, Payload};

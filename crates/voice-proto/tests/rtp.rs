@@ -1,4 +1,5 @@
 //! Demultiplexing and RTP/RTCP header parsing (protocol.md §6.5, §6.6).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use guildhall_voice_proto::Error;
 use guildhall_voice_proto::discovery;
