@@ -1,1 +1,0 @@
-//! TODO(helper): see /work/helper-brief.md (issue 5).
