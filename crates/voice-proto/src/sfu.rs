@@ -24,12 +24,13 @@ pub struct Transmit {
 }
 
 /// Counters since the SFU was created. Every datagram passed to [`Sfu::handle`] is counted in
-/// `received` and in exactly one of the other fields except `forwarded` and `address_changes`.
+/// `received` and in exactly one of `rtp`, `discovery`, `keepalives`, `rtcp` and the `dropped_*`
+/// fields, except that an opened packet from a muted sender counts in `rtp` and `dropped_muted`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SfuStats {
     /// Datagrams handed to [`Sfu::handle`].
     pub received: u64,
-    /// RTP packets opened and passed on to the room (before mute is applied).
+    /// RTP packets opened with their sender's key (muted senders' included).
     pub rtp: u64,
     /// Datagrams sent out as forwarded RTP (one per receiver).
     pub forwarded: u64,
@@ -135,6 +136,7 @@ impl Sfu {
         self.rooms.entry(room).or_default().push(ssrc);
     }
 
+    /// Forgets a participant (left the channel, or its session ended).
     pub fn remove(&mut self, ssrc: u32) {
         if let Some(p) = self.participants.remove(&ssrc) {
             self.leave_room(p.room, ssrc);
