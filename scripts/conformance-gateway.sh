@@ -66,7 +66,7 @@ run() { # run NAME COMPRESS COMMAND...; the command gets BASE_URL SEED_JSON RESU
     local port
     port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     "$bin" seed --data-dir "$dir/data" --guild "gateway conformance" --bots 3 --users 1 >"$dir/seed.json" 2>/dev/null
-    GUILDHALL_TEST_HOOKS=1 "$bin" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" 2>"$dir/server.log" &
+    GUILDHALL_TEST_HOOKS=1 GUILDHALL_TLS_LISTEN=127.0.0.1:0 GUILDHALL_VOICE_UDP=127.0.0.1:0 "$bin" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" 2>"$dir/server.log" &
     pid=$!
     for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
     local t0=$SECONDS status=0

@@ -17,7 +17,7 @@ fail() { echo "smoke-rest: $*"; cat "$work/server.log"; exit 1; }
 seed="$("$bin" seed --data-dir "$work/data" --guild "Smoke" --text-channels 1 --voice-channels 0 --bots 1 --users 0)"
 token="$(echo "$seed" | json 'd["bots"][0]["token"]')"
 guild="$(echo "$seed" | json 'd["guild"]["id"]')"
-"$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
+GUILDHALL_TLS_LISTEN=127.0.0.1:0 GUILDHALL_VOICE_UDP=127.0.0.1:0 "$bin" serve --data-dir "$work/data" --listen "127.0.0.1:$port" 2>"$work/server.log" &
 pid=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 

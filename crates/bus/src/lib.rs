@@ -73,7 +73,12 @@ impl Event {
         intent: Intents,
         data: serde_json::Value,
     ) -> Self {
-        Self { name, audience: Audience::Session { user_id, session_id: session_id.into() }, intent, data: Arc::new(data) }
+        Self {
+            name,
+            audience: Audience::Session { user_id, session_id: session_id.into() },
+            intent,
+            data: Arc::new(data),
+        }
     }
 
     /// Restricts a guild event to members holding one of `permission`'s bits.

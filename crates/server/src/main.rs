@@ -78,6 +78,7 @@ impl Common {
             test_hooks: None,
             tls: None,
             gateway: None,
+            voice: None,
         };
         let env: HashMap<String, String> = std::env::vars().collect();
         Ok(Config::load(self.config.as_deref(), &env, flags)?)
@@ -125,15 +126,13 @@ async fn shutdown_signal() {
 }
 
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let tls = config.tls()?;
+    config.voice_modes()?;
     let services = guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await?;
+    let tls = guildhall_server::tls_settings(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let tls = match tls {
-        Some(tls) => Some(guildhall_server::TlsListener::bind(&tls).await?),
-        None => None,
-    };
+    let tls = guildhall_server::TlsListener::bind(&tls).await?;
     tracing::info!(data_dir = %config.data_dir.display(), "guildhall {} starting", env!("CARGO_PKG_VERSION"));
-    guildhall_server::serve(listener, tls, services, shutdown_signal()).await?;
+    guildhall_server::serve(listener, Some(tls), services, shutdown_signal()).await?;
     Ok(())
 }
 

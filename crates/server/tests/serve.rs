@@ -120,6 +120,8 @@ fn binary_serves_with_defaults_in_cwd_and_stops_on_sigterm() {
             .arg("serve")
             .current_dir(cwd.path())
             .env("GUILDHALL_LISTEN", "127.0.0.1:0")
+            .env("GUILDHALL_TLS_LISTEN", "127.0.0.1:0")
+            .env("GUILDHALL_VOICE_UDP", "127.0.0.1:0")
             .env_remove("GUILDHALL_DATA_DIR")
             .env_remove("GUILDHALL_CONFIG"),
     );
@@ -128,6 +130,10 @@ fn binary_serves_with_defaults_in_cwd_and_stops_on_sigterm() {
     assert_eq!(body["status"], "ok");
     assert!(cwd.path().join("guildhall-data/guildhall.db").exists());
     assert!(cwd.path().join("guildhall-data/secret.key").exists());
+    // The TLS listener (voice needs wss://) runs on a CA generated into the data dir.
+    for file in ["ca.pem", "ca-key.pem", "cert.pem", "key.pem"] {
+        assert!(cwd.path().join("guildhall-data/tls").join(file).exists(), "{file}");
+    }
     let status = server.terminate(Duration::from_secs(10));
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
@@ -172,8 +178,13 @@ fn binary_seed_prints_json_and_a_server_on_the_same_data_serves_it() {
     assert!(!bad.status.success(), "a one-letter guild name is refused");
     assert!(String::from_utf8_lossy(&bad.stderr).contains("guild"), "{}", String::from_utf8_lossy(&bad.stderr));
 
-    let mut server =
-        Server::spawn(Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data.path()));
+    let mut server = Server::spawn(
+        Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data.path())
+            .env("GUILDHALL_TLS_LISTEN", "127.0.0.1:0")
+            .env("GUILDHALL_VOICE_UDP", "127.0.0.1:0"),
+    );
     let addr = server.wait_for_listen();
     assert_eq!(reqwest::blocking::get(format!("http://{addr}/healthz")).unwrap().status(), 200);
     // The seeded bot's token works against the REST API of the real binary, with Discord's

@@ -12,6 +12,7 @@
 #![allow(clippy::expect_used)] // test support: failing loudly is the point
 
 pub mod gateway;
+pub mod voice;
 
 use std::net::SocketAddr;
 
@@ -25,6 +26,9 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct TestServer {
     addr: SocketAddr,
+    /// The TLS listener (same routes plus the voice WebSocket), with a generated certificate.
+    tls_addr: SocketAddr,
+    ca: std::path::PathBuf,
     services: Services,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
@@ -43,17 +47,37 @@ impl TestServer {
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
         let data_dir = tempfile::tempdir().expect("temp data dir");
         let mut config = Config { data_dir: data_dir.path().to_path_buf(), ..Config::default() };
+        // Every port is picked by the kernel, so tests run side by side.
+        config.voice.udp = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
         configure(&mut config);
         config.data_dir = data_dir.path().to_path_buf();
         let services =
             guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await.expect("open services");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
+        let tls = guildhall_server::tls_settings(&config).expect("tls certificate");
+        let read = |path: &std::path::Path| std::fs::read(path).expect("read generated pem");
+        let tls_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback (tls)");
+        let tls_listener = guildhall_server::TlsListener::from_pem(tls_listener, read(&tls.cert), read(&tls.key))
+            .await
+            .expect("tls listener");
+        let tls_addr = tls_listener.local_addr().expect("local addr (tls)");
+        let ca = config.data_dir.join("tls").join("ca.pem");
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(guildhall_server::run(listener, services.clone(), async {
+        let task = tokio::spawn(guildhall_server::serve(listener, Some(tls_listener), services.clone(), async {
             let _ = rx.await;
         }));
-        Self { addr, services, shutdown: Some(tx), task: Some(task), data_dir }
+        Self { addr, tls_addr, ca, services, shutdown: Some(tx), task: Some(task), data_dir }
+    }
+
+    /// The TLS listener's address (`wss://` gateway and the voice WebSocket).
+    pub fn tls_addr(&self) -> SocketAddr {
+        self.tls_addr
+    }
+
+    /// The generated CA certificate (PEM) that signed the TLS listener's certificate.
+    pub fn ca_path(&self) -> &std::path::Path {
+        &self.ca
     }
 
     /// `http://127.0.0.1:PORT`.

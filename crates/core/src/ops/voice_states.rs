@@ -191,7 +191,12 @@ impl Core {
     /// fires VOICE_STATE_UPDATE to the guild and, when `fresh`, VOICE_SERVER_UPDATE with a new
     /// token to the state's session. Without any registered voice server there is no
     /// VOICE_SERVER_UPDATE (clients keep waiting, as they do for Discord's `endpoint: null`).
-    pub(crate) async fn publish_voice_state(&self, state: &VoiceState, fresh: bool, region: Option<&str>) -> Result<()> {
+    pub(crate) async fn publish_voice_state(
+        &self,
+        state: &VoiceState,
+        fresh: bool,
+        region: Option<&str>,
+    ) -> Result<()> {
         let Some(guild_id) = state.guild_id else { return Ok(()) };
         let server = self.voice_servers.assign(guild_id, region);
         let token = fresh.then(voice_token);
@@ -204,8 +209,14 @@ impl Core {
         self.publish(Event::guild("VOICE_STATE_UPDATE", guild_id, None, Intents::GUILD_VOICE_STATES, data)).await;
         if let (Some(server), Some(token)) = (server, token) {
             let data = serde_json::json!({ "token": token, "guild_id": guild_id, "endpoint": server.endpoint() });
-            self.publish(Event::session("VOICE_SERVER_UPDATE", state.user_id, &state.session_id, Intents::empty(), data))
-                .await;
+            self.publish(Event::session(
+                "VOICE_SERVER_UPDATE",
+                state.user_id,
+                &state.session_id,
+                Intents::empty(),
+                data,
+            ))
+            .await;
         }
         Ok(())
     }
@@ -231,7 +242,11 @@ impl Core {
 
     /// The channel a moderator moves someone to: a voice or stage channel of the guild (10003,
     /// 50024) where the moderator may view (50001) and connect (50013).
-    pub(crate) async fn voice_move_target(&self, access: &GuildAccess, channel_id: Id<ChannelMarker>) -> Result<Channel> {
+    pub(crate) async fn voice_move_target(
+        &self,
+        access: &GuildAccess,
+        channel_id: Id<ChannelMarker>,
+    ) -> Result<Channel> {
         let channel = self
             .store()
             .channel(channel_id)

@@ -9,6 +9,12 @@ use std::path::{Path, PathBuf};
 use guildhall_http::{Limit, RateLimitConfig};
 use serde::Deserialize;
 
+mod voice;
+
+pub use voice::{
+    DEFAULT_VOICE_UDP, ENV_VOICE_HOST, ENV_VOICE_MODES, ENV_VOICE_PUBLIC_IP, ENV_VOICE_UDP, VoiceOverrides,
+};
+
 /// Everything `guildhall serve` needs to start.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -27,11 +33,13 @@ pub struct Config {
     /// Test-only routes under `/_guildhall/test/` (e.g. forcing gateway disconnects). Never
     /// enable on a server others use.
     pub test_hooks: bool,
-    /// A second listener serving the same routes over TLS (`wss://` gateway): on when both the
-    /// certificate and the key are set (see [`Config::tls`]).
+    /// The TLS listener serving the same routes plus the voice WebSocket (`wss://`): with the
+    /// configured certificate (see [`Config::tls`]), else one generated into the data dir.
     pub tls: TlsOverrides,
     /// Gateway timings and buffers (`[gateway]`); absent keys keep the defaults.
     pub gateway: GatewayOverrides,
+    /// The voice server (`[voice]`).
+    pub voice: VoiceOverrides,
 }
 
 /// The `[gateway]` table.
@@ -60,12 +68,16 @@ pub struct TlsConfig {
     pub key: PathBuf,
 }
 
-/// The `[tls]` table. TLS is on when both `cert` and `key` are given.
+/// The `[tls]` table. Without `cert` and `key` a certificate is generated (see
+/// `guildhall_server::certs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsOverrides {
     /// Listen address of the TLS listener.
     pub listen: Option<SocketAddr>,
+    /// Extra host names and IPs the generated certificate holds (besides `localhost`,
+    /// `127.0.0.1` and `::1`).
+    pub hosts: Option<Vec<String>>,
     /// Certificate chain (PEM).
     pub cert: Option<PathBuf>,
     /// Private key (PEM).
@@ -190,6 +202,7 @@ impl Default for Config {
             test_hooks: false,
             tls: TlsOverrides::default(),
             gateway: GatewayOverrides::default(),
+            voice: VoiceOverrides::default(),
         }
     }
 }
@@ -216,6 +229,8 @@ pub struct Overrides {
     pub tls: Option<TlsOverrides>,
     /// Gateway settings.
     pub gateway: Option<GatewayOverrides>,
+    /// Voice server settings.
+    pub voice: Option<VoiceOverrides>,
 }
 
 /// A configuration source could not be read.
@@ -319,12 +334,14 @@ impl Overrides {
                     .transpose()?;
                 let tls = TlsOverrides {
                     listen,
+                    hosts: None,
                     cert: env.get(ENV_TLS_CERT).map(PathBuf::from),
                     key: env.get(ENV_TLS_KEY).map(PathBuf::from),
                 };
                 (tls != TlsOverrides::default()).then_some(tls)
             },
             gateway: None,
+            voice: VoiceOverrides::from_env(env)?,
         })
     }
 }
@@ -358,6 +375,10 @@ impl Config {
             self.tls.listen = tls.listen.or(self.tls.listen);
             self.tls.cert = tls.cert.or(self.tls.cert);
             self.tls.key = tls.key.or(self.tls.key);
+            self.tls.hosts = tls.hosts.or(self.tls.hosts);
+        }
+        if let Some(voice) = overrides.voice {
+            self.voice.merge(voice);
         }
         if let Some(g) = overrides.gateway {
             self.gateway.heartbeat_interval_ms = g.heartbeat_interval_ms.or(self.gateway.heartbeat_interval_ms);
@@ -396,6 +417,28 @@ impl Config {
                 Err(ConfigError::Invalid { key: "tls.cert", value: "missing (tls.key is set)".to_owned() })
             }
         }
+    }
+
+    /// Where the TLS listener binds.
+    pub fn tls_listen(&self) -> SocketAddr {
+        self.tls.listen.unwrap_or(DEFAULT_TLS_LISTEN)
+    }
+
+    /// The host of the voice endpoint: `[voice] host`, else the TLS listen IP (127.0.0.1 when
+    /// it is unspecified).
+    pub fn voice_host(&self) -> String {
+        self.voice.host.clone().unwrap_or_else(|| match self.tls_listen().ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        })
+    }
+
+    /// The names the generated certificate must hold: `[tls] hosts` and the voice host.
+    pub fn tls_hosts(&self) -> Vec<String> {
+        let mut hosts = self.tls.hosts.clone().unwrap_or_default();
+        hosts.push(self.voice_host().trim_start_matches('[').trim_end_matches(']').to_owned());
+        hosts
     }
 
     /// The gateway settings this configuration asks for, with the defaults filled in.

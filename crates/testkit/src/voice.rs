@@ -1,0 +1,328 @@
+//! A native voice test client (protocol.md §6): joins through gateway op 4, opens the voice
+//! WebSocket over TLS trusting the server's generated CA, does UDP IP discovery, selects a
+//! mode and sends and receives encrypted RTP with the crate the server uses for its own crypto
+//! (the crypto itself is checked against independent implementations in voice-proto's tests).
+//! It counts the handshake's WebSocket bytes so tests and benchmarks can report them.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use guildhall_voice_proto::crypto::{Cipher, Mode};
+use guildhall_voice_proto::{discovery, rtp};
+use serde_json::{Value, json};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use crate::gateway::{GatewayClient, WAIT};
+
+/// What op 4 gave the gateway session: VOICE_STATE_UPDATE's `session_id` and
+/// VOICE_SERVER_UPDATE's token and endpoint.
+#[derive(Clone, Debug)]
+pub struct VoiceJoin {
+    /// The guild (`server_id` in voice IDENTIFY).
+    pub guild_id: String,
+    /// The joining user.
+    pub user_id: String,
+    /// The gateway session.
+    pub session_id: String,
+    /// VOICE_SERVER_UPDATE `token`.
+    pub token: String,
+    /// VOICE_SERVER_UPDATE `endpoint` (`host:port/voice`).
+    pub endpoint: String,
+}
+
+/// Sends op 4 for `channel_id` and waits for this user's VOICE_STATE_UPDATE, then
+/// VOICE_SERVER_UPDATE (asserting that order, which @discordjs/voice depends on).
+pub async fn join(gateway: &mut GatewayClient, guild_id: &str, channel_id: &str, user_id: &str) -> VoiceJoin {
+    gateway
+        .send_json(&json!({"op": 4, "d": {"guild_id": guild_id, "channel_id": channel_id, "self_mute": false, "self_deaf": false}}))
+        .await;
+    await_server_update(gateway, guild_id, user_id).await
+}
+
+/// Waits for this user's VOICE_STATE_UPDATE followed by VOICE_SERVER_UPDATE.
+pub async fn await_server_update(gateway: &mut GatewayClient, guild_id: &str, user_id: &str) -> VoiceJoin {
+    let mut session_id = None;
+    loop {
+        let frame = gateway.next_dispatch(WAIT).await;
+        match frame.name() {
+            "VOICE_STATE_UPDATE" if frame.d["user_id"] == user_id => {
+                session_id = frame.d["session_id"].as_str().map(str::to_owned);
+            }
+            "VOICE_SERVER_UPDATE" => {
+                let session_id = session_id.expect("VOICE_SERVER_UPDATE came before VOICE_STATE_UPDATE");
+                assert_eq!(frame.d["guild_id"], guild_id);
+                return VoiceJoin {
+                    guild_id: guild_id.to_owned(),
+                    user_id: user_id.to_owned(),
+                    session_id,
+                    token: frame.d["token"].as_str().expect("token").to_owned(),
+                    endpoint: frame.d["endpoint"].as_str().expect("endpoint").to_owned(),
+                };
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A rustls connector trusting only the PEM CA at `ca`.
+pub fn tls_connector(ca: &Path) -> Connector {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).expect("read CA") {
+        roots.add(cert.expect("CA PEM")).expect("add CA");
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Connector::Rustls(Arc::new(config))
+}
+
+/// One voice connection: the WebSocket and the UDP socket.
+pub struct VoiceClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The client's UDP socket.
+    pub udp: UdpSocket,
+    /// READY `ssrc`.
+    pub ssrc: u32,
+    /// The negotiated mode and key.
+    pub cipher: Cipher,
+    /// WebSocket payload bytes sent and received from connect to SESSION_DESCRIPTION.
+    pub handshake_bytes: usize,
+    /// Every server message seen, in order (heartbeat ACKs excluded).
+    pub messages: Vec<Value>,
+    /// SSRC → user id, from relayed op 5.
+    pub speakers: HashMap<u32, String>,
+    counter: u32,
+    sequence: u16,
+    timestamp: u32,
+    media: SocketAddr,
+}
+
+impl std::fmt::Debug for VoiceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoiceClient").field("ssrc", &self.ssrc).finish_non_exhaustive()
+    }
+}
+
+impl VoiceClient {
+    /// Connects to `wss://{endpoint}?v={version}` trusting `ca`, and runs the handshake up to
+    /// SESSION_DESCRIPTION with `mode` (which must be offered).
+    pub async fn connect(ca: &Path, join: &VoiceJoin, version: u8, mode: Mode) -> Self {
+        let url = format!("wss://{}?v={version}", join.endpoint);
+        let (mut ws, _) = tokio::time::timeout(
+            WAIT,
+            tokio_tungstenite::connect_async_tls_with_config(&url, None, false, Some(tls_connector(ca))),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("connecting to {url} timed out"))
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        let mut bytes = 0;
+        let mut messages = Vec::new();
+        let identify = json!({"op": 0, "d": {"server_id": join.guild_id, "user_id": join.user_id,
+            "session_id": join.session_id, "token": join.token, "max_dave_protocol_version": 0}})
+        .to_string();
+        bytes += identify.len();
+        ws.send(Message::text(identify)).await.expect("send IDENTIFY");
+        let ready = loop {
+            let (text, message) = next_json(&mut ws).await;
+            bytes += text.len();
+            messages.push(message.clone());
+            if message["op"] == 2 {
+                break message["d"].clone();
+            }
+        };
+        let modes: Vec<&str> = ready["modes"].as_array().expect("modes").iter().filter_map(Value::as_str).collect();
+        assert!(modes.contains(&mode.as_str()), "{mode:?} not offered: {modes:?}");
+        let ssrc = u32::try_from(ready["ssrc"].as_u64().expect("ssrc")).expect("ssrc fits u32");
+        let media: SocketAddr =
+            format!("{}:{}", ready["ip"].as_str().expect("ip"), ready["port"]).parse().expect("READY ip:port");
+        let udp = UdpSocket::bind("127.0.0.1:0").await.expect("bind udp");
+        udp.send_to(&discovery::request(ssrc), media).await.expect("send discovery");
+        let mut buf = [0u8; 128];
+        let (n, _) = tokio::time::timeout(WAIT, udp.recv_from(&mut buf)).await.expect("discovery reply").expect("recv");
+        let (reply_ssrc, seen) = discovery::parse_response(&buf[..n]).expect("74-byte discovery reply");
+        assert_eq!((reply_ssrc, seen), (ssrc, udp.local_addr().expect("udp addr")));
+        let select = json!({"op": 1, "d": {"protocol": "udp", "data": {"address": seen.ip().to_string(),
+            "port": seen.port(), "mode": mode.as_str()}}})
+        .to_string();
+        bytes += select.len();
+        ws.send(Message::text(select)).await.expect("send SELECT_PROTOCOL");
+        let description = loop {
+            let (text, message) = next_json(&mut ws).await;
+            bytes += text.len();
+            messages.push(message.clone());
+            if message["op"] == 4 {
+                break message["d"].clone();
+            }
+        };
+        assert_eq!(description["mode"], mode.as_str());
+        assert_eq!(description["dave_protocol_version"], 0);
+        let key: Vec<u8> = description["secret_key"]
+            .as_array()
+            .expect("secret_key")
+            .iter()
+            .map(|b| u8::try_from(b.as_u64().expect("key byte")).expect("key byte"))
+            .collect();
+        let key: [u8; 32] = key.try_into().expect("32-byte key");
+        let mut client = Self {
+            ws,
+            udp,
+            ssrc,
+            cipher: Cipher::new(mode, &key),
+            handshake_bytes: bytes,
+            messages,
+            speakers: HashMap::new(),
+            counter: 0,
+            sequence: 0,
+            timestamp: 0,
+            media,
+        };
+        for message in client.messages.clone() {
+            client.note(&message);
+        }
+        client
+    }
+
+    fn note(&mut self, message: &Value) {
+        if message["op"] == 5
+            && let (Some(ssrc), Some(user)) = (message["d"]["ssrc"].as_u64(), message["d"]["user_id"].as_str())
+        {
+            self.speakers.insert(u32::try_from(ssrc).unwrap_or(0), user.to_owned());
+        }
+    }
+
+    /// Sends a JSON message.
+    pub async fn send_json(&mut self, value: &Value) {
+        self.ws.send(Message::text(value.to_string())).await.expect("send voice message");
+    }
+
+    /// op 5 with this connection's SSRC.
+    pub async fn speaking(&mut self, speaking: u32) {
+        let ssrc = self.ssrc;
+        self.send_json(&json!({"op": 5, "d": {"speaking": speaking, "delay": 0, "ssrc": ssrc}})).await;
+    }
+
+    /// The next server message other than a heartbeat ACK, or `None` after `timeout` or a close.
+    pub async fn next_message(&mut self, timeout: Duration) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(timeout, next_message(&mut self.ws)).await.ok()??;
+            if message["op"] != 6 {
+                self.note(&message);
+                self.messages.push(message.clone());
+                return Some(message);
+            }
+        }
+    }
+
+    /// The close code the server ends the connection with, within `timeout`.
+    pub async fn expect_close(&mut self, timeout: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await.ok()? {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// Sends one Opus frame as an encrypted RTP packet (PT 120, +1 sequence, +960 timestamp).
+    pub async fn send_audio(&mut self, opus: &[u8]) {
+        let packet = self.audio_packet(opus, &[]);
+        self.udp.send_to(&packet, self.media).await.expect("send rtp");
+    }
+
+    /// The next audio packet as RTP, encrypted with this client's key: `extension` is a
+    /// one-byte-profile (`0xBEDE`) extension body of whole 32-bit words, empty for none.
+    pub fn audio_packet(&mut self, opus: &[u8], extension: &[u8]) -> Vec<u8> {
+        let mut prefix = vec![if extension.is_empty() { 0x80 } else { 0x90 }, 0x78];
+        prefix.extend_from_slice(&self.sequence.to_be_bytes());
+        prefix.extend_from_slice(&self.timestamp.to_be_bytes());
+        prefix.extend_from_slice(&self.ssrc.to_be_bytes());
+        let mut plaintext = Vec::new();
+        if !extension.is_empty() {
+            let words = u16::try_from(extension.len() / 4).expect("extension length");
+            prefix.extend_from_slice(&[0xBE, 0xDE]);
+            prefix.extend_from_slice(&words.to_be_bytes());
+            plaintext.extend_from_slice(extension);
+        }
+        plaintext.extend_from_slice(opus);
+        let mut packet = Vec::new();
+        self.cipher.seal(&prefix, &plaintext, self.counter, &mut packet).expect("seal");
+        self.counter = self.counter.wrapping_add(1);
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(960);
+        packet
+    }
+
+    /// Sends raw bytes to the voice server's UDP port.
+    pub async fn send_raw(&self, bytes: &[u8]) {
+        self.udp.send_to(bytes, self.media).await.expect("send udp");
+    }
+
+    /// The next RTP packet this client receives, decrypted with its own key: the header and
+    /// the plaintext (extension body, if any, then the Opus frame). `None` after `timeout`.
+    pub async fn recv_audio(&mut self, timeout: Duration) -> Option<(rtp::RtpHeader, Vec<u8>)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut buf = vec![0u8; 2048];
+        loop {
+            let (n, _) = tokio::time::timeout_at(deadline, self.udp.recv_from(&mut buf)).await.ok()?.ok()?;
+            let data = &buf[..n];
+            let Ok(header) = rtp::parse_rtp(data) else { continue };
+            let mut plaintext = Vec::new();
+            self.cipher.open(data, header.prefix_len, &mut plaintext).expect("a forwarded packet decrypts with my key");
+            return Some((header, plaintext));
+        }
+    }
+
+    /// Counts the packets that arrive within `window`.
+    pub async fn count_audio(&mut self, window: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + window;
+        let mut n = 0;
+        while let Some(left) = deadline.checked_duration_since(tokio::time::Instant::now()) {
+            if self.recv_audio(left).await.is_none() {
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
+}
+
+async fn next_message(ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>) -> Option<Value> {
+    loop {
+        match ws.next().await? {
+            Ok(Message::Text(text)) => {
+                return Some(serde_json::from_str(text.as_str()).expect("voice message is JSON"));
+            }
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+}
+
+async fn next_json(ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>) -> (String, Value) {
+    loop {
+        let message = tokio::time::timeout(WAIT, ws.next()).await.expect("voice message in time");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value = serde_json::from_str(text.as_str()).expect("voice message is JSON");
+                return (text.as_str().to_owned(), value);
+            }
+            Some(Ok(Message::Close(frame))) => panic!("voice WebSocket closed during the handshake: {frame:?}"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("voice WebSocket: {e}"),
+            None => panic!("voice WebSocket ended during the handshake"),
+        }
+    }
+}
