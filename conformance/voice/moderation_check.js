@@ -36,7 +36,7 @@ async function firstPacket(received, since, deadline) {
 
 /** Resolves once `bot`'s discord.js cache shows A's voice state matching `predicate`. */
 function voiceStateOfA(bot, predicate, what) {
-  return within(
+  const seen = within(
     3_000,
     `${bot.name} sees A's VOICE_STATE_UPDATE ${what}`,
     new Promise((resolve) => {
@@ -51,6 +51,9 @@ function voiceStateOfA(bot, predicate, what) {
       test();
     }),
   );
+  // Awaited later; until then a timeout must not count as an unhandled rejection (which ends node).
+  seen.catch(() => {});
+  return seen;
 }
 
 async function silentWindow(received, graceMs, windowMs) {
