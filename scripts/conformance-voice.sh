@@ -30,7 +30,7 @@ if ! "$venv/bin/python" -c 'import discord, nacl, davey; assert discord.__versio
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'discord.py[voice]==2.7.1'
 fi
-python="$(realpath "$venv/bin/python")"
+python="$PWD/$venv/bin/python" # not realpath: the venv's python is a symlink out of the venv
 djs="conformance/discordjs"
 lock_sum="$(sha256sum "$djs/package-lock.json" | cut -d' ' -f1)"
 if [ "$(cat "$djs/node_modules/.guildhall-lock" 2>/dev/null)" != "$lock_sum" ]; then
