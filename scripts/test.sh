@@ -44,3 +44,6 @@ scripts/conformance-discordpy-rest.sh target/debug/guildhall
 
 step "conformance: discord.py and discord.js against the gateway (results vs conformance/results.json)"
 scripts/conformance-gateway.sh target/debug/guildhall
+
+step "conformance: discord.js + @discordjs/voice and discord.py[voice] exchanging audio over TLS"
+scripts/conformance-voice.sh target/debug/guildhall

@@ -187,7 +187,8 @@ impl Sfu {
 
     /// One datagram from `from`; datagrams to send are pushed to `out`.
     ///
-    /// Discovery → the 74-byte reply to `from`, which becomes the participant's address.
+    /// Discovery → the 74-byte reply to `from`, which becomes the participant's address if it
+    /// has none yet.
     /// Keepalive → nothing (songbird's 4-byte SSRC keepalive may move a known participant to
     /// another port of the same IP, as after a NAT rebinding). RTP from a participant with a
     /// key → opened once; unless the sender is muted, sealed for every *other* participant of
@@ -222,7 +223,10 @@ impl Sfu {
             self.stats.dropped_unknown_ssrc += 1;
             return;
         };
-        if p.addr != Some(from) {
+        // The first discovery tells where the participant is. Later ones are answered but move
+        // nothing: SSRCs are public (op 5), so an unauthenticated datagram must not redirect
+        // someone's media; a packet sealed with the participant's key does that (see `rtp`).
+        if p.addr.is_none() {
             p.addr = Some(from);
             self.stats.address_changes += 1;
         }

@@ -137,19 +137,21 @@ fn discovery_reply_and_address_learning() {
     assert_eq!(sfu.address(7), Some(from));
     assert_eq!(sfu.last_received(7), Some(now));
 
-    // A second discovery from elsewhere (a client reconnecting its UDP socket) moves it.
+    // A second discovery from elsewhere is answered but moves nothing: SSRCs are public (op 5),
+    // so an unauthenticated datagram must not redirect someone's media. Only a packet sealed
+    // with the participant's key moves it.
     let moved: SocketAddr = "[2001:db8::9]:40001".parse().unwrap();
     out.clear();
     sfu.handle(now, moved, &discovery::request(7), &mut out);
     assert_eq!(discovery::parse_response(&out[0].data), Some((7, moved)));
-    assert_eq!(sfu.address(7), Some(moved));
+    assert_eq!(sfu.address(7), Some(from));
 
     // An SSRC nobody was given gets no answer.
     out.clear();
     sfu.handle(now, from, &discovery::request(8), &mut out);
     assert!(out.is_empty());
     let stats = sfu.stats();
-    assert_eq!((stats.received, stats.discovery, stats.dropped_unknown_ssrc, stats.address_changes), (3, 2, 1, 2));
+    assert_eq!((stats.received, stats.discovery, stats.dropped_unknown_ssrc, stats.address_changes), (3, 2, 1, 1));
 }
 
 #[test]
