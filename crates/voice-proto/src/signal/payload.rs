@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::CloseCode;
 use crate::crypto::Mode;
 
-/// Client opcodes (protocol.md §6.3).
+/// Voice opcodes, both directions (protocol.md §6.3).
 pub(crate) mod op {
     pub(crate) const IDENTIFY: u8 = 0;
     pub(crate) const SELECT_PROTOCOL: u8 = 1;
