@@ -53,7 +53,8 @@ async fn main() {
     let mut v4_bytes = 0;
     for i in 0..iterations {
         // Alternate versions and modes so both paths are in the figures.
-        let (version, mode) = if i % 2 == 0 { (8, Mode::Aes256GcmRtpsize) } else { (4, Mode::XChaCha20Poly1305Rtpsize) };
+        let (version, mode) =
+            if i % 2 == 0 { (8, Mode::Aes256GcmRtpsize) } else { (4, Mode::XChaCha20Poly1305Rtpsize) };
         let start = Instant::now();
         let join = voice::join(&mut speaker_gateway, &guild, &channel, &speaker_id).await;
         let mut sender = VoiceClient::connect(server.ca_path(), &join, version, mode).await;
@@ -67,7 +68,9 @@ async fn main() {
         assert_eq!(header.ssrc, sender.ssrc);
         // Leave, and let the listener see it, before the next join.
         speaker_gateway
-            .send_json(&json!({"op": 4, "d": {"guild_id": guild, "channel_id": null, "self_mute": false, "self_deaf": false}}))
+            .send_json(
+                &json!({"op": 4, "d": {"guild_id": guild, "channel_id": null, "self_mute": false, "self_deaf": false}}),
+            )
             .await;
         sender.expect_close(Duration::from_secs(5)).await;
         while receiver.next_message(Duration::from_millis(200)).await.is_some() {}

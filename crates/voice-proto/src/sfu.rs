@@ -44,6 +44,8 @@ pub struct SfuStats {
     pub dropped_muted: u64,
     /// RTP packets whose tag did not verify with the sender's key.
     pub dropped_undecryptable: u64,
+    /// RTP packets whose counter was seen already (replays) or is too far behind.
+    pub dropped_replayed: u64,
     /// RTP packets or discovery requests for an SSRC no participant has.
     pub dropped_unknown_ssrc: u64,
     /// RTP packets from a participant that has not selected a mode yet.
@@ -64,9 +66,8 @@ struct Participant {
     deafened: bool,
     /// Nonce counter of the next packet sealed *for* this participant.
     tx_counter: u32,
-    /// Highest counter seen in this participant's packets (a replayed older packet must not
-    /// move its address).
-    rx_counter: Option<u32>,
+    /// The counters of this participant's recent packets, so a replayed packet is dropped.
+    replay: ReplayWindow,
     last_received: Option<Instant>,
 }
 
@@ -100,20 +101,21 @@ impl Sfu {
                 addr: None,
                 muted: false,
                 deafened: false,
-                tx_counter: 0,
-                rx_counter: None,
+                tx_counter: FIRST_TX_COUNTER,
+                replay: ReplayWindow::default(),
                 last_received: None,
             },
         );
         self.rooms.entry(room).or_default().push(ssrc);
     }
 
-    /// The key chosen at SELECT_PROTOCOL. Packets sealed for this participant count from 0 again.
+    /// The key chosen at SELECT_PROTOCOL. Packets sealed for this participant count from
+    /// [`FIRST_TX_COUNTER`] again.
     pub fn set_cipher(&mut self, ssrc: u32, cipher: Cipher) {
         if let Some(p) = self.participants.get_mut(&ssrc) {
             p.cipher = Some(cipher);
-            p.tx_counter = 0;
-            p.rx_counter = None;
+            p.tx_counter = FIRST_TX_COUNTER;
+            p.replay = ReplayWindow::default();
         }
     }
 
@@ -269,14 +271,21 @@ impl Sfu {
             self.stats.dropped_undecryptable += 1;
             return;
         };
-        sender.last_received = Some(now);
-        if is_newer(counter, sender.rx_counter) {
-            sender.rx_counter = Some(counter);
-            if sender.addr != Some(from) {
-                sender.addr = Some(from);
-                self.stats.address_changes += 1;
+        match sender.replay.check(counter) {
+            Fresh::Replayed => {
+                // A captured packet sent again (from anywhere) would otherwise be heard again.
+                self.stats.dropped_replayed += 1;
+                return;
             }
+            Fresh::Newest => {
+                if sender.addr != Some(from) {
+                    sender.addr = Some(from);
+                    self.stats.address_changes += 1;
+                }
+            }
+            Fresh::Late => {}
         }
+        sender.last_received = Some(now);
         self.stats.rtp += 1;
         if sender.muted {
             self.stats.dropped_muted += 1;
@@ -303,15 +312,57 @@ impl Sfu {
     }
 }
 
-/// Whether `counter` comes after `last` in the sender's wrapping u32 sequence (within half the
-/// range, as clients start anywhere: discord.py at 0, discord.js at 1, songbird at random).
-fn is_newer(counter: u32, last: Option<u32>) -> bool {
-    match last {
-        None => true,
-        Some(last) => {
-            let ahead = counter.wrapping_sub(last);
-            ahead != 0 && ahead < 1 << 31
+/// The first nonce counter of packets the SFU seals for a participant. The participant's own
+/// packets use the same key with counters from 0 (discord.py), 1 (discord.js) or a random start
+/// (songbird), and one key must never seal two packets with one nonce (for AES-GCM that leaks
+/// the authentication key). Starting half the range away keeps the two sequences apart for
+/// 2^31 packets (over a year of audio) for the libraries that count from 0 or 1.
+pub const FIRST_TX_COUNTER: u32 = 1 << 31;
+
+/// How a packet's counter relates to those already seen from its sender.
+#[derive(Debug, PartialEq, Eq)]
+enum Fresh {
+    /// Newer than any before: the sender is where this packet came from.
+    Newest,
+    /// Older than the newest but not seen yet (reordered in the network).
+    Late,
+    /// Seen already, or too old to tell: dropped.
+    Replayed,
+}
+
+/// The sender's newest counter and which of the [`WINDOW`] counters before it were seen, as
+/// SRTP's replay protection keeps them (RFC 3711 §3.3.2). Counters wrap: "newer" means ahead by
+/// less than half the range.
+#[derive(Debug, Default)]
+struct ReplayWindow {
+    newest: Option<u32>,
+    /// Bit `i` set: counter `newest - i` was seen.
+    seen: u64,
+}
+
+/// Packets (about 1.3 s of audio) a packet may arrive late and still be forwarded.
+const WINDOW: u32 = 64;
+
+impl ReplayWindow {
+    fn check(&mut self, counter: u32) -> Fresh {
+        let Some(newest) = self.newest else {
+            self.newest = Some(counter);
+            self.seen = 1;
+            return Fresh::Newest;
+        };
+        let ahead = counter.wrapping_sub(newest);
+        if ahead != 0 && ahead < 1 << 31 {
+            self.seen = if ahead >= WINDOW { 0 } else { self.seen << ahead };
+            self.seen |= 1;
+            self.newest = Some(counter);
+            return Fresh::Newest;
         }
+        let behind = newest.wrapping_sub(counter);
+        if behind >= WINDOW || self.seen & (1 << behind) != 0 {
+            return Fresh::Replayed;
+        }
+        self.seen |= 1 << behind;
+        Fresh::Late
     }
 }
 
@@ -320,15 +371,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn newer_counters_wrap() {
-        assert!(is_newer(0, None));
-        assert!(is_newer(1, Some(0)));
-        assert!(is_newer(0, Some(u32::MAX)));
-        assert!(is_newer(5, Some(u32::MAX - 5)));
-        assert!(!is_newer(7, Some(7)));
-        assert!(!is_newer(6, Some(7)));
-        assert!(!is_newer(u32::MAX, Some(0)));
-        assert!(!is_newer(7 + (1 << 31), Some(7)));
+    fn replay_window_wraps_and_drops_duplicates() {
+        let mut w = ReplayWindow::default();
+        assert_eq!(w.check(u32::MAX - 1), Fresh::Newest);
+        assert_eq!(w.check(u32::MAX - 1), Fresh::Replayed);
+        assert_eq!(w.check(1), Fresh::Newest, "wraps past u32::MAX");
+        assert_eq!(w.check(u32::MAX), Fresh::Late, "reordered, not seen yet");
+        assert_eq!(w.check(u32::MAX), Fresh::Replayed);
+        assert_eq!(w.check(0), Fresh::Late);
+        assert_eq!(w.check(1), Fresh::Replayed);
+        assert_eq!(w.check(1 + WINDOW), Fresh::Newest);
+        assert_eq!(w.check(1), Fresh::Replayed, "a full window behind is too old");
+        assert_eq!(w.check(2), Fresh::Late);
+        // Half the range ahead counts as behind (old), never as newer.
+        assert_eq!(w.check((1 + WINDOW).wrapping_add(1 << 31)), Fresh::Replayed);
+        assert_eq!(w.check(1000 + WINDOW), Fresh::Newest);
+        assert_eq!(w.check(999 + WINDOW), Fresh::Late);
+        assert_eq!(w.check(999), Fresh::Replayed, "more than a window behind");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use guildhall_voice_proto::crypto::{Cipher, Mode};
 use guildhall_voice_proto::discovery;
 use guildhall_voice_proto::rtp::parse_rtp;
-use guildhall_voice_proto::sfu::{Sfu, SfuStats, Transmit};
+use guildhall_voice_proto::sfu::{FIRST_TX_COUNTER, Sfu, SfuStats, Transmit};
 
 const ROOM: u64 = 100;
 const OTHER_ROOM: u64 = 200;
@@ -164,23 +164,23 @@ fn a_reaches_b_and_c_with_their_own_keys_and_counters() {
     assert_eq!(parse_rtp(&out[0].data).unwrap().ssrc, 1);
     for (t, receiver, other) in [(&out[0], &w.b, &w.c), (&out[1], &w.c, &w.b)] {
         assert_eq!(&t.data[..12], a_header, "header forwarded unchanged");
-        assert_eq!(receiver.open(&t.data), Some((0, vec![0xf8, 0xff, 0xfe])));
+        assert_eq!(receiver.open(&t.data), Some((FIRST_TX_COUNTER, vec![0xf8, 0xff, 0xfe])));
         assert_eq!(other.open(&t.data), None, "sealed for one receiver only");
         assert_eq!(w.a.open(&t.data), None);
     }
 
     for n in 1..4u32 {
         let out = w.a_speaks(&[n as u8]);
-        assert_eq!(w.b.open(&out[0].data), Some((n, vec![n as u8])));
-        assert_eq!(w.c.open(&out[1].data), Some((n, vec![n as u8])));
+        assert_eq!(w.b.open(&out[0].data), Some((FIRST_TX_COUNTER + n, vec![n as u8])));
+        assert_eq!(w.c.open(&out[1].data), Some((FIRST_TX_COUNTER + n, vec![n as u8])));
     }
 
-    // B speaks: C continues its own sequence, A starts at 0.
+    // B speaks: C continues its own sequence, A starts at the first server counter.
     let packet = w.b.packet(b"hi");
     let out = w.send(w.b.addr, &packet);
     assert_eq!(World::destinations(&out), [w.a.addr, w.c.addr]);
-    assert_eq!(w.a.open(&out[0].data), Some((0, b"hi".to_vec())));
-    assert_eq!(w.c.open(&out[1].data), Some((4, b"hi".to_vec())));
+    assert_eq!(w.a.open(&out[0].data), Some((FIRST_TX_COUNTER, b"hi".to_vec())));
+    assert_eq!(w.c.open(&out[1].data), Some((FIRST_TX_COUNTER + 4, b"hi".to_vec())));
 
     let stats = w.sfu.stats();
     assert_eq!((stats.rtp, stats.forwarded), (5, 10));
@@ -190,7 +190,7 @@ fn a_reaches_b_and_c_with_their_own_keys_and_counters() {
     let cipher = w.c.cipher();
     w.sfu.set_cipher(w.c.ssrc, cipher);
     let out = w.a_speaks(b"x");
-    assert_eq!(w.c.open(&out[1].data), Some((0, b"x".to_vec())));
+    assert_eq!(w.c.open(&out[1].data), Some((FIRST_TX_COUNTER, b"x".to_vec())));
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn mute_deafen_room_and_remove_take_effect_at_the_next_packet() {
     let out = w.a_speaks(b"4");
     assert_eq!(World::destinations(&out), [w.b.addr, w.c.addr]);
     // C got "2" (counter 0) and missed "1" (muted) and "3" (deaf): its counter counts only what it was sent.
-    assert_eq!(w.c.open(&out[1].data), Some((1, b"4".to_vec())));
+    assert_eq!(w.c.open(&out[1].data), Some((FIRST_TX_COUNTER + 1, b"4".to_vec())));
 
     // C moves away: nothing crosses rooms in either direction.
     w.sfu.set_room(c, OTHER_ROOM);
@@ -320,7 +320,7 @@ fn extension_and_csrcs_forwarded_with_prefix_intact() {
         let header = parse_rtp(&t.data).unwrap();
         assert_eq!((header.prefix_len, header.extension_len, header.ssrc), (24, 8, w.a.ssrc));
         let (counter, opened) = receiver.open(&t.data).unwrap();
-        assert_eq!((counter, opened.as_slice()), (0, &plaintext[..]));
+        assert_eq!((counter, opened.as_slice()), (FIRST_TX_COUNTER, &plaintext[..]));
         assert_eq!(header.payload(&opened), Some(&[0xf8, 0xff, 0xfe][..]));
     }
 }
@@ -337,10 +337,14 @@ fn address_moves_only_with_a_fresh_authenticated_packet() {
     let packet = w.b.packet(b"b");
     assert_eq!(w.send(w.b.addr, &packet)[0].to, rebound);
 
-    // A replay of an older packet from elsewhere still opens (and is forwarded) but moves nothing.
+    // A replayed packet, from elsewhere or not, is dropped and moves nothing; a packet that
+    // arrives late (reordered) but was never seen is still forwarded.
     let attacker: SocketAddr = "192.0.2.66:666".parse().unwrap();
+    assert!(w.send(attacker, &second).is_empty());
+    assert!(w.send(rebound, &second).is_empty());
     assert_eq!(w.send(attacker, &first).len(), 2);
-    assert_eq!(w.send(attacker, &second).len(), 2);
+    assert!(w.send(attacker, &first).is_empty());
+    assert_eq!(w.sfu.stats().dropped_replayed, 3);
     assert_eq!(w.sfu.address(w.a.ssrc), Some(rebound));
     // A forged packet from elsewhere moves nothing either.
     let mut forged = w.a.packet(b"3");
