@@ -82,8 +82,7 @@ pub fn ensure(data_dir: &Path, hosts: &[String]) -> Result<GeneratedTls, CertErr
     } else {
         let key = KeyPair::generate()?;
         let cert = params.self_signed(&key)?;
-        write(&ca_key_path, &key.serialize_pem())?;
-        restrict(&ca_key_path);
+        write_private(&ca_key_path, &key.serialize_pem())?;
         write(&files.ca, &cert.pem())?;
         (cert.pem(), key)
     };
@@ -113,21 +112,30 @@ pub fn ensure(data_dir: &Path, hosts: &[String]) -> Result<GeneratedTls, CertErr
     leaf.not_after = rcgen::date_time_ymd(2049, 12, 31);
     let leaf_key = KeyPair::generate()?;
     let leaf_cert = leaf.signed_by(&leaf_key, &issuer)?;
-    write(&files.key, &leaf_key.serialize_pem())?;
-    restrict(&files.key);
+    write_private(&files.key, &leaf_key.serialize_pem())?;
     write(&files.cert, &format!("{}{}", leaf_cert.pem(), ca_pem))?;
     Ok(files)
 }
 
-/// Private keys are readable by their owner only.
-fn restrict(path: &Path) {
+/// Writes a private key readable by its owner only, from the moment the file exists (a key
+/// that was ever world-readable, even briefly, would let others impersonate any site to
+/// whoever trusts the CA).
+fn write_private(path: &Path, contents: &str) -> Result<(), CertError> {
+    use std::io::Write;
+    let io = |source| CertError::Io { path: path.to_path_buf(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        if let Err(error) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(%error, path = %path.display(), "could not restrict key file permissions");
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // An existing file keeps its mode when truncated: tighten it before writing.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         }
     }
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(contents.as_bytes()).map_err(io)
 }
 
 #[cfg(test)]
@@ -146,5 +154,10 @@ mod tests {
         assert_eq!(chain.matches("BEGIN CERTIFICATE").count(), 2);
         assert!(chain.ends_with(&ca));
         assert!(std::fs::read_to_string(&second.key).unwrap().contains("PRIVATE KEY"));
+        #[cfg(unix)]
+        for key in [&second.key, &dir.path().join("tls/ca-key.pem")] {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
+        }
     }
 }

@@ -1,6 +1,8 @@
 //! The UDP thread: owns the socket and the sans-IO [`Sfu`]. Signalling sends [`Command`]s; the
 //! thread applies every queued command before it handles the next datagram, so a command is in
-//! force for the first packet that arrives after it was sent, without waking the thread for it.
+//! force for the first packet that arrives after it was sent. Each command also sends an empty
+//! datagram to the socket from a private one, which wakes the thread to drain the queue even
+//! when no media flows (the queue never grows while the server is silent).
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,22 +27,29 @@ pub(crate) enum Command {
 pub(crate) struct SfuHandle {
     commands: Mutex<mpsc::Sender<Command>>,
     stop: Arc<AtomicBool>,
+    /// Where the thread listens, and the socket that wakes it (its datagrams are empty, and
+    /// the thread ignores empty datagrams from this address).
     wake: SocketAddr,
+    waker: UdpSocket,
 }
 
 impl SfuHandle {
     pub(crate) fn send(&self, command: Command) {
         // A closed queue means the thread is gone (shutdown): nothing left to configure.
         let _ = self.commands.lock().unwrap_or_else(PoisonError::into_inner).send(command);
+        self.wake();
     }
 
-    /// Stops the thread: it checks the flag after each datagram, so one empty datagram to its
-    /// own socket wakes it from `recv_from`.
+    fn wake(&self) {
+        if let Err(error) = self.waker.send_to(&[], self.wake) {
+            tracing::warn!(%error, "voice udp thread not woken");
+        }
+    }
+
+    /// Stops the thread: it checks the flag after each datagram.
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Ok(socket) = UdpSocket::bind(SocketAddr::new(self.wake.ip(), 0)) {
-            let _ = socket.send_to(&[], self.wake);
-        }
+        self.wake();
     }
 }
 
@@ -55,14 +64,16 @@ pub(crate) fn spawn(socket: UdpSocket) -> std::io::Result<SfuHandle> {
         ip if ip.is_unspecified() => SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, local.port())),
         _ => local,
     };
+    let waker = UdpSocket::bind(SocketAddr::new(wake.ip(), 0))?;
+    let waker_addr = waker.local_addr()?;
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    std::thread::Builder::new().name("voice-udp".into()).spawn(move || run(&socket, &rx, &flag))?;
-    Ok(SfuHandle { commands: Mutex::new(tx), stop, wake })
+    std::thread::Builder::new().name("voice-udp".into()).spawn(move || run(&socket, &rx, &flag, waker_addr))?;
+    Ok(SfuHandle { commands: Mutex::new(tx), stop, wake, waker })
 }
 
-fn run(socket: &UdpSocket, commands: &mpsc::Receiver<Command>, stop: &AtomicBool) {
+fn run(socket: &UdpSocket, commands: &mpsc::Receiver<Command>, stop: &AtomicBool, waker: SocketAddr) {
     let mut sfu = Sfu::new();
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let mut out: Vec<Transmit> = Vec::new();
@@ -83,6 +94,9 @@ fn run(socket: &UdpSocket, commands: &mpsc::Receiver<Command>, stop: &AtomicBool
                 continue;
             }
         };
+        if len == 0 && from == waker {
+            continue;
+        }
         sfu.handle(Instant::now(), from, &buf[..len], &mut out);
         for transmit in out.drain(..) {
             if let Err(error) = socket.send_to(&transmit.data, transmit.to) {

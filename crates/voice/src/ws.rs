@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tokio::sync::mpsc;
 
 use crate::VoiceNode;
-use crate::control::{Conn, Control, Key, ToConn};
+use crate::control::{Conn, Control, Key, Resumed, ToConn};
 
 /// The voice WebSocket routes: `/voice` and `/voice/` (discord.js appends `?v=8` to the
 /// endpoint, discord.py and songbird `/?v=…`).
@@ -27,6 +27,9 @@ pub fn routes(node: &VoiceNode) -> Router {
 struct ConnectQuery {
     v: Option<String>,
 }
+
+/// How long a RESUME waits for the connection it takes over to hand over its messages.
+const HANDOVER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Voice payloads are small; anything larger is refused by the WebSocket layer.
 const MAX_MESSAGE: usize = 16 * 1024;
@@ -96,23 +99,36 @@ impl Driver {
                 }
                 Output::Resume(resume) => {
                     let conn = Conn { id: self.id, tx: self.tx.clone() };
-                    match self.control.resume(&resume, conn) {
-                        Ok((key, outbox)) => {
+                    let outbox = match self.control.resume(&resume, conn) {
+                        Ok((key, resumed)) => {
                             self.joined = Some(key);
-                            self.conn.resumed(outbox, resume.seq_ack);
+                            match resumed {
+                                Resumed::Ready(outbox) => Some(outbox),
+                                // The previous connection stops and sends its messages here.
+                                Resumed::Pending(rx) => {
+                                    tokio::time::timeout(HANDOVER, rx).await.ok().and_then(Result::ok)
+                                }
+                            }
                         }
-                        Err(code) => self.conn.reject(code),
+                        Err(code) => {
+                            self.conn.reject(code);
+                            continue;
+                        }
+                    };
+                    match outbox {
+                        Some(outbox) => self.conn.resumed(outbox, resume.seq_ack),
+                        None => self.conn.reject(CloseCode::SessionNoLongerValid),
                     }
                 }
                 Output::SelectProtocol { mode, .. } => {
-                    match self.joined.and_then(|key| self.control.select_protocol(key, mode)) {
+                    match self.joined.and_then(|key| self.control.select_protocol(key, self.id, mode)) {
                         Some(secret) => self.conn.session_description(mode, &secret),
                         None => self.conn.close(CloseCode::SessionNoLongerValid),
                     }
                 }
                 Output::Speaking { speaking, ssrc } => {
                     if let Some(key) = self.joined {
-                        self.control.speaking(key, ssrc, speaking);
+                        self.control.speaking(key, self.id, ssrc, speaking);
                     }
                 }
                 // Outputs added later (video, DAVE) need nothing from this driver yet.
@@ -122,13 +138,17 @@ impl Driver {
         Flow::Open
     }
 
-    fn deliver(&mut self, message: ToConn) {
+    /// Applies a message from the room. Returns false when this connection must stop because a
+    /// RESUME elsewhere took its session over.
+    fn deliver(&mut self, message: ToConn) -> bool {
         match message {
             ToConn::Speaking { user_id, ssrc, speaking } => self.conn.speaking(user_id, ssrc, speaking),
             ToConn::ClientsConnect(users) => self.conn.clients_connect(&users),
             ToConn::ClientDisconnect(user) => self.conn.client_disconnect(user),
             ToConn::Close(code) => self.conn.close(code),
+            ToConn::HandOver => return false,
         }
+        true
     }
 }
 
@@ -156,14 +176,20 @@ async fn serve(control: Arc<Control>, mut socket: WebSocket, version: Option<Ver
         tokio::select! {
             frame = socket.recv() => match frame {
                 Some(Ok(Message::Text(text))) => driver.conn.handle_text(Instant::now(), text.as_bytes()),
-                // Binary frames carry DAVE's MLS messages; DAVE is not offered
-                // (`dave_protocol_version: 0`), so there is nothing to do with them.
-                Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
+                // Some libraries send their JSON in binary frames; DAVE's binary MLS messages
+                // (DAVE is not offered) are recognised and ignored by the connection.
+                Some(Ok(Message::Binary(bytes))) => driver.conn.handle_text(Instant::now(), &bytes),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
-            Some(message) = rx.recv() => driver.deliver(message),
+            Some(message) = rx.recv() => if !driver.deliver(message) { break },
             () = sleep => driver.conn.handle_timeout(Instant::now()),
         }
+    }
+    // What the room said that this connection has not taken in yet belongs in the outbox the
+    // RESUME will replay.
+    while let Ok(message) = rx.try_recv() {
+        driver.deliver(message);
     }
     if let Some(key) = driver.joined
         && driver.control.detach(key, driver.id, driver.conn.take_outbox())

@@ -132,6 +132,10 @@ impl Core {
         request: UpdateVoiceState,
     ) -> Result<Option<VoiceState>> {
         let guild_id = request.guild_id;
+        // Serialized with member updates of the guild: a server mute landing between reading
+        // the member record and storing this state would otherwise be overwritten, and the
+        // voice server could see the two grants in the other order.
+        let _guard = self.lock(guild_id.get()).await;
         let access = self.guild_access(actor, guild_id).await?;
         let Some(channel_id) = request.channel_id else {
             let left = self.voice.leave(guild_id, actor.id());

@@ -68,8 +68,8 @@ impl VoiceOverrides {
 }
 
 impl Config {
-    /// The encryption modes to offer, in order: an unknown or repeated name, or an empty list,
-    /// is a configuration error.
+    /// The encryption modes to offer, in order: an unknown or repeated name, or a list without
+    /// `aead_xchacha20_poly1305_rtpsize`, is a configuration error.
     pub fn voice_modes(&self) -> Result<Vec<Mode>, ConfigError> {
         let Some(names) = &self.voice.modes else { return Ok(Mode::ALL.to_vec()) };
         let mut modes = Vec::new();
@@ -79,8 +79,13 @@ impl Config {
                 _ => return Err(ConfigError::Invalid { key: "voice.modes", value: name.clone() }),
             }
         }
-        if modes.is_empty() {
-            return Err(ConfigError::Invalid { key: "voice.modes", value: "[]".into() });
+        // Every client must support XChaCha20 and discord.py supports nothing else: a list
+        // without it would lock those clients out (protocol.md §6.7).
+        if !modes.contains(&Mode::XChaCha20Poly1305Rtpsize) {
+            return Err(ConfigError::Invalid {
+                key: "voice.modes",
+                value: format!("{names:?} (without {})", Mode::XChaCha20Poly1305Rtpsize.as_str()),
+            });
         }
         Ok(modes)
     }
@@ -108,6 +113,8 @@ mod tests {
         assert!(bad.voice_modes().is_err());
         bad.voice.modes = Some(vec![]);
         assert!(bad.voice_modes().is_err());
+        bad.voice.modes = Some(vec!["aead_aes256_gcm_rtpsize".into()]);
+        assert!(bad.voice_modes().is_err(), "XChaCha20 must be offered");
         assert_eq!(Config::default().voice_udp(), DEFAULT_VOICE_UDP);
     }
 
