@@ -125,7 +125,7 @@ impl Control {
         let Some(channel) = grant.channel_id else {
             state.grants.remove(&key);
             if let Some(member) = state.members.remove(&key) {
-                self.end_member(&state, key, member, CloseCode::Disconnected);
+                self.end_member(&mut state, key, member, CloseCode::Disconnected);
             }
             return;
         };
@@ -145,7 +145,7 @@ impl Control {
         if member.session_id != grant.session_id {
             // The user joined from another gateway session: this voice session is over.
             if let Some(member) = state.members.remove(&key) {
-                self.end_member(&state, key, member, CloseCode::Disconnected);
+                self.end_member(&mut state, key, member, CloseCode::Disconnected);
             }
             return;
         }
@@ -155,8 +155,8 @@ impl Control {
         self.sfu.send(Command::Flags { ssrc, muted: grant.muted, deafened: grant.deafened });
         if old_room != room {
             self.sfu.send(Command::Room { ssrc, room });
-            broadcast(&state, old_room, key, || ToConn::ClientDisconnect(key.1));
-            broadcast(&state, room, key, || ToConn::ClientsConnect(vec![key.1]));
+            broadcast(&mut state, old_room, key, || ToConn::ClientDisconnect(key.1));
+            broadcast(&mut state, room, key, || ToConn::ClientsConnect(vec![key.1]));
         }
     }
 
@@ -199,7 +199,7 @@ impl Control {
                 }
             }
         }
-        broadcast(&state, room, key, || ToConn::ClientsConnect(vec![key.1]));
+        broadcast(&mut state, room, key, || ToConn::ClientsConnect(vec![key.1]));
         state.members.insert(
             key,
             Member { ssrc, room, session_id, token, conn: Some(conn), outbox: None, detached_from: 0, speaking: None },
@@ -251,20 +251,22 @@ impl Control {
         }
         member.speaking = Some(speaking);
         let room = member.room;
-        broadcast(&state, room, key, || ToConn::Speaking { user_id: key.1, ssrc, speaking });
+        broadcast(&mut state, room, key, || ToConn::Speaking { user_id: key.1, ssrc, speaking });
     }
 
     /// The connection `conn_id` of `key` is gone: its session waits for a RESUME with the
-    /// connection's unacknowledged messages. Returns true when the caller should schedule
-    /// [`Control::expire`].
-    pub(crate) fn detach(&self, key: Key, conn_id: u64, outbox: Outbox) -> bool {
+    /// connection's unacknowledged messages, which `take_outbox` gives (it runs under the lock,
+    /// after every message relayed to the connection so far and before any relayed to the
+    /// outbox, so nothing is lost or reordered in between). Returns true when the caller should
+    /// schedule [`Control::expire`].
+    pub(crate) fn detach(&self, key: Key, conn_id: u64, take_outbox: impl FnOnce() -> Outbox) -> bool {
         let mut state = self.lock();
         let Some(member) = state.members.get_mut(&key) else { return false };
         if member.conn.as_ref().is_none_or(|c| c.id != conn_id) {
             return false;
         }
         member.conn = None;
-        member.outbox = Some(outbox);
+        member.outbox = Some(take_outbox());
         member.detached_from = conn_id;
         true
     }
@@ -274,7 +276,7 @@ impl Control {
         let mut state = self.lock();
         let waiting = state.members.get(&key).is_some_and(|m| m.conn.is_none() && m.detached_from == conn_id);
         if waiting && let Some(member) = state.members.remove(&key) {
-            self.end_member(&state, key, member, CloseCode::Disconnected);
+            self.end_member(&mut state, key, member, CloseCode::Disconnected);
         }
     }
 
@@ -292,7 +294,7 @@ impl Control {
     }
 
     /// A removed member: out of the SFU, its connection closed with `code`, the room told.
-    fn end_member(&self, state: &State, key: Key, member: Member, code: CloseCode) {
+    fn end_member(&self, state: &mut State, key: Key, member: Member, code: CloseCode) {
         self.sfu.send(Command::Remove { ssrc: member.ssrc });
         if let Some(conn) = &member.conn {
             let _ = conn.tx.send(ToConn::Close(code));
@@ -301,15 +303,25 @@ impl Control {
     }
 }
 
-/// Sends `message()` to every attached member of `room` in `key`'s guild except `key`.
-fn broadcast(state: &State, room: u64, key: Key, message: impl Fn() -> ToConn) {
-    for (other_key, other) in &state.members {
-        if *other_key != key
-            && other_key.0 == key.0
-            && other.room == room
-            && let Some(conn) = &other.conn
-        {
-            let _ = conn.tx.send(message());
+/// Sends `message()` to every member of `room` in `key`'s guild except `key`; a member whose
+/// WebSocket dropped has it kept in its outbox for the RESUME (v8 replays it).
+fn broadcast(state: &mut State, room: u64, key: Key, message: impl Fn() -> ToConn) {
+    for (other_key, other) in &mut state.members {
+        if *other_key == key || other_key.0 != key.0 || other.room != room {
+            continue;
+        }
+        match (&other.conn, &mut other.outbox) {
+            (Some(conn), _) => {
+                let _ = conn.tx.send(message());
+            }
+            (None, Some(outbox)) => match message() {
+                ToConn::Speaking { user_id, ssrc, speaking } => outbox.speaking(user_id, ssrc, speaking),
+                ToConn::ClientsConnect(users) => outbox.clients_connect(&users),
+                ToConn::ClientDisconnect(user) => outbox.client_disconnect(user),
+                // Closes are never broadcast.
+                ToConn::Close(_) => {}
+            },
+            (None, None) => {}
         }
     }
 }

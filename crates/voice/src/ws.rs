@@ -165,10 +165,18 @@ async fn serve(control: Arc<Control>, mut socket: WebSocket, version: Option<Ver
             () = sleep => driver.conn.handle_timeout(Instant::now()),
         }
     }
-    if let Some(key) = driver.joined
-        && driver.control.detach(key, driver.id, driver.conn.take_outbox())
+    let (control, joined) = (driver.control.clone(), driver.joined);
+    // Relays already queued for this connection go into the outbox first; later ones are
+    // buffered there by `Control` itself.
+    let take_outbox = || {
+        while let Ok(message) = rx.try_recv() {
+            driver.deliver(message);
+        }
+        driver.conn.take_outbox()
+    };
+    if let Some(key) = joined
+        && control.detach(key, id, take_outbox)
     {
-        let control = driver.control.clone();
         let window = control.config().resume_window;
         tokio::spawn(async move {
             tokio::time::sleep(window).await;
