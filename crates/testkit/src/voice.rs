@@ -245,10 +245,20 @@ impl VoiceClient {
     /// The next audio packet as RTP, encrypted with this client's key: `extension` is a
     /// one-byte-profile (`0xBEDE`) extension body of whole 32-bit words, empty for none.
     pub fn audio_packet(&mut self, opus: &[u8], extension: &[u8]) -> Vec<u8> {
-        let mut prefix = vec![if extension.is_empty() { 0x80 } else { 0x90 }, 0x78];
+        self.audio_packet_with(opus, &[], extension)
+    }
+
+    /// Like [`VoiceClient::audio_packet`], with `csrcs` after the fixed header (CC = their
+    /// number, at most 15).
+    pub fn audio_packet_with(&mut self, opus: &[u8], csrcs: &[u32], extension: &[u8]) -> Vec<u8> {
+        let cc = u8::try_from(csrcs.len()).ok().filter(|n| *n < 16).expect("at most 15 CSRCs");
+        let mut prefix = vec![if extension.is_empty() { 0x80 } else { 0x90 } | cc, 0x78];
         prefix.extend_from_slice(&self.sequence.to_be_bytes());
         prefix.extend_from_slice(&self.timestamp.to_be_bytes());
         prefix.extend_from_slice(&self.ssrc.to_be_bytes());
+        for csrc in csrcs {
+            prefix.extend_from_slice(&csrc.to_be_bytes());
+        }
         let mut plaintext = Vec::new();
         if !extension.is_empty() {
             let words = u16::try_from(extension.len() / 4).expect("extension length");
@@ -285,6 +295,92 @@ impl VoiceClient {
         }
     }
 
+    /// The next datagram this client receives, as it came (still encrypted); `None` after
+    /// `timeout`.
+    pub async fn recv_raw(&mut self, timeout: Duration) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 2048];
+        let (n, _) = tokio::time::timeout(timeout, self.udp.recv_from(&mut buf)).await.ok()?.ok()?;
+        buf.truncate(n);
+        Some(buf)
+    }
+
+    /// A datagram already waiting in the UDP socket, without waiting for one. On loopback a
+    /// datagram is queued by the time the server's `send_to` returns, so after a later packet
+    /// of the same server thread was seen elsewhere this tells whether an earlier one was sent
+    /// here.
+    pub fn try_recv_raw(&self) -> Option<Vec<u8>> {
+        let mut buf = vec![0u8; 2048];
+        let (n, _) = self.udp.try_recv_from(&mut buf).ok()?;
+        buf.truncate(n);
+        Some(buf)
+    }
+
+    /// The next server text frame exactly as sent, heartbeat ACKs included (other messages are
+    /// also recorded in [`VoiceClient::messages`]); `None` after `timeout` or a close.
+    pub async fn next_text(&mut self, timeout: Duration) -> Option<String> {
+        let text = match next_event(&mut self.ws, timeout).await {
+            WsEvent::Text(text) => text,
+            WsEvent::Closed(_) | WsEvent::Timeout => return None,
+        };
+        let message: Value = serde_json::from_str(&text).expect("voice message is JSON");
+        if message["op"] != 6 {
+            self.note(&message);
+            self.messages.push(message);
+        }
+        Some(text)
+    }
+
+    /// The highest v8 `seq` received so far (`None` before any, and always on v4).
+    pub fn last_seq(&self) -> Option<u64> {
+        self.messages.iter().filter_map(|m| m["seq"].as_u64()).max()
+    }
+
+    /// Ends the TCP connection under the WebSocket (a FIN, no close frame, no TLS
+    /// close_notify), as a network drop looks to the server; the UDP socket stays. Follow with
+    /// [`VoiceClient::resume`].
+    pub async fn sever(&mut self) {
+        use tokio::io::AsyncWriteExt;
+        match self.ws.get_mut() {
+            MaybeTlsStream::Rustls(tls) => {
+                let _ = tls.get_mut().0.shutdown().await;
+            }
+            MaybeTlsStream::Plain(tcp) => {
+                let _ = tcp.shutdown().await;
+            }
+            _ => panic!("unexpected stream kind"),
+        }
+    }
+
+    /// Opens a new voice WebSocket (`wss://{endpoint}?v={version}`) and sends op 7 RESUME for
+    /// `join` with `seq_ack`. `Ok` once RESUMED (op 9) came, and the new WebSocket replaces the
+    /// old one (the replay, if any, follows: read it with [`VoiceClient::next_message`]);
+    /// `Err(close code)` if the server refused.
+    pub async fn resume(
+        &mut self,
+        ca: &Path,
+        join: &VoiceJoin,
+        version: u8,
+        seq_ack: Option<u64>,
+    ) -> Result<(), Option<u16>> {
+        let mut socket = VoiceSocket::connect(ca, &format!("wss://{}?v={version}", join.endpoint)).await;
+        let hello = socket.next_json(WAIT).await.expect("HELLO");
+        assert_eq!(hello["op"], 8, "HELLO first: {hello}");
+        socket
+            .send_json(&json!({"op": 7, "d": {"server_id": join.guild_id, "session_id": join.session_id,
+                "token": join.token, "seq_ack": seq_ack}}))
+            .await;
+        match socket.next_event(WAIT).await {
+            WsEvent::Text(text) => {
+                let message: Value = serde_json::from_str(&text).expect("voice message is JSON");
+                assert_eq!(message, json!({"op": 9, "d": null}), "RESUMED answers RESUME");
+                self.ws = socket.ws;
+                Ok(())
+            }
+            WsEvent::Closed(code) => Err(code),
+            WsEvent::Timeout => panic!("no answer to RESUME"),
+        }
+    }
+
     /// Counts the packets that arrive within `window`.
     pub async fn count_audio(&mut self, window: Duration) -> usize {
         let deadline = tokio::time::Instant::now() + window;
@@ -296,6 +392,108 @@ impl VoiceClient {
             n += 1;
         }
         n
+    }
+}
+
+/// What a voice WebSocket produced next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsEvent {
+    /// A text frame.
+    Text(String),
+    /// The server closed (with its close code, if any), or the connection ended.
+    Closed(Option<u16>),
+    /// Nothing within the time given.
+    Timeout,
+}
+
+async fn next_event(ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>, timeout: Duration) -> WsEvent {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return WsEvent::Timeout,
+            Ok(Some(Ok(Message::Text(text)))) => return WsEvent::Text(text.as_str().to_owned()),
+            Ok(Some(Ok(Message::Close(frame)))) => return WsEvent::Closed(frame.map(|f| u16::from(f.code))),
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(_)) | None) => return WsEvent::Closed(None),
+        }
+    }
+}
+
+/// A bare voice WebSocket over TLS, for tests of the signalling itself (HELLO, versions,
+/// refused IDENTIFY/RESUME, heartbeat formats, a handshake left half done).
+pub struct VoiceSocket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl std::fmt::Debug for VoiceSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoiceSocket").finish_non_exhaustive()
+    }
+}
+
+impl VoiceSocket {
+    /// Connects to exactly `url` (`wss://host:port/voice…`) trusting only `ca`.
+    pub async fn connect(ca: &Path, url: &str) -> Self {
+        let (ws, _) = tokio::time::timeout(
+            WAIT,
+            tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(tls_connector(ca))),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("connecting to {url} timed out"))
+        .unwrap_or_else(|e| panic!("connecting to {url}: {e}"));
+        Self { ws }
+    }
+
+    /// Sends a JSON text frame.
+    pub async fn send_json(&mut self, value: &Value) {
+        self.ws.send(Message::text(value.to_string())).await.expect("send voice message");
+    }
+
+    /// The next text frame, close or timeout.
+    pub async fn next_event(&mut self, timeout: Duration) -> WsEvent {
+        next_event(&mut self.ws, timeout).await
+    }
+
+    /// The next text frame parsed, or `None` after `timeout` or a close.
+    pub async fn next_json(&mut self, timeout: Duration) -> Option<Value> {
+        match self.next_event(timeout).await {
+            WsEvent::Text(text) => Some(serde_json::from_str(&text).expect("voice message is JSON")),
+            WsEvent::Closed(_) | WsEvent::Timeout => None,
+        }
+    }
+
+    /// The next message with `op`, skipping others (heartbeat ACKs, relays); `None` after
+    /// `timeout` or a close.
+    pub async fn next_op(&mut self, op: u64, timeout: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = self.next_json(left).await?;
+            if message["op"] == op {
+                return Some(message);
+            }
+        }
+    }
+
+    /// The close code the server ends the connection with, skipping text frames: `None` if
+    /// it ended without a close frame; panics if it is still open after `timeout`.
+    pub async fn expect_close(&mut self, timeout: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_event(left).await {
+                WsEvent::Text(_) => {}
+                WsEvent::Closed(code) => return code,
+                WsEvent::Timeout => panic!("the voice server did not close within {timeout:?}"),
+            }
+        }
+    }
+
+    /// Sends IDENTIFY for `join` (as [`VoiceClient::connect`] does).
+    pub async fn identify(&mut self, join: &VoiceJoin) {
+        self.send_json(&json!({"op": 0, "d": {"server_id": join.guild_id, "user_id": join.user_id,
+            "session_id": join.session_id, "token": join.token, "max_dave_protocol_version": 0}}))
+            .await;
     }
 }
 
