@@ -274,7 +274,11 @@ pub async fn serve(
     let tls_task = match tls {
         Some(tls) => {
             tracing::info!(addr = %tls.local_addr()?, "listening (TLS)");
-            let server = axum_server::from_tcp_rustls(tls.listener, tls.config).handle(handle.clone());
+            // Signalling is many small writes that each wait for an answer: without
+            // TCP_NODELAY, Nagle's algorithm and delayed ACKs add 40 ms per round trip.
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(tls.config)
+                .acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let server = axum_server::from_tcp(tls.listener).acceptor(acceptor).handle(handle.clone());
             let app = router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
             Some(tokio::spawn(async move { server.serve(app).await }))
         }
@@ -283,6 +287,11 @@ pub async fn serve(
 
     let on_shutdown = hub.clone();
     let tls_handle = handle.clone();
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::trace!(%error, "TCP_NODELAY not set");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -119,9 +119,10 @@ impl VoiceClient {
     /// SESSION_DESCRIPTION with `mode` (which must be offered).
     pub async fn connect(ca: &Path, join: &VoiceJoin, version: u8, mode: Mode) -> Self {
         let url = format!("wss://{}?v={version}", join.endpoint);
+        // TCP_NODELAY, as Node's `ws` and aiohttp set it.
         let (mut ws, _) = tokio::time::timeout(
             WAIT,
-            tokio_tungstenite::connect_async_tls_with_config(&url, None, false, Some(tls_connector(ca))),
+            tokio_tungstenite::connect_async_tls_with_config(&url, None, true, Some(tls_connector(ca))),
         )
         .await
         .unwrap_or_else(|_| panic!("connecting to {url} timed out"))
@@ -436,7 +437,7 @@ impl VoiceSocket {
     pub async fn connect(ca: &Path, url: &str) -> Self {
         let (ws, _) = tokio::time::timeout(
             WAIT,
-            tokio_tungstenite::connect_async_tls_with_config(url, None, false, Some(tls_connector(ca))),
+            tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(tls_connector(ca))),
         )
         .await
         .unwrap_or_else(|_| panic!("connecting to {url} timed out"))
