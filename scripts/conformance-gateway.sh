@@ -46,11 +46,7 @@ if [ ! -x "$venv_zstd/bin/python" ] || ! "$venv_zstd/bin/python" -c 'import disc
     "$venv_zstd/bin/pip" install --quiet --disable-pip-version-check 'discord.py==2.7.1' 'zstandard==0.25.0'
 fi
 djs="conformance/discordjs"
-lock_sum="$(sha256sum "$djs/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$djs/node_modules/.guildhall-lock" 2>/dev/null)" != "$lock_sum" ]; then
-    (cd "$djs" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$lock_sum" >"$djs/node_modules/.guildhall-lock"
-fi
+scripts/ensure-node-modules.sh "$djs"
 
 # --- one fresh seeded server per library run ---
 work="$(mktemp -d)"

@@ -32,11 +32,7 @@ if ! "$venv/bin/python" -c 'import discord, nacl, davey; assert discord.__versio
 fi
 python="$PWD/$venv/bin/python" # not realpath: the venv's python is a symlink out of the venv
 djs="conformance/discordjs"
-lock_sum="$(sha256sum "$djs/package-lock.json" | cut -d' ' -f1)"
-if [ "$(cat "$djs/node_modules/.guildhall-lock" 2>/dev/null)" != "$lock_sum" ]; then
-    (cd "$djs" && npm ci --no-audit --no-fund --loglevel=error)
-    echo "$lock_sum" >"$djs/node_modules/.guildhall-lock"
-fi
+scripts/ensure-node-modules.sh "$djs"
 
 # --- one fresh seeded server per run ---
 work="$(mktemp -d)"

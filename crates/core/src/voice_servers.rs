@@ -32,6 +32,9 @@ pub struct VoiceGrant {
     pub muted: bool,
     /// Nothing is forwarded to this member (server or self deafen).
     pub deafened: bool,
+    /// With `channel_id: None`: the channel or the guild itself is gone (the voice connection
+    /// ends with "call terminated", which clients do not retry) rather than the member leaving.
+    pub terminated: bool,
 }
 
 /// A voice server as the directory sees it.

@@ -126,3 +126,12 @@ async fn identify_with_a_wrong_token_is_refused_with_4004() {
     }
     assert_eq!(code, Some(4004));
 }
+
+#[tokio::test]
+async fn deleting_the_channel_terminates_the_call_with_4022() {
+    let world = World::start(2, 0, 1).await;
+    let mut alice = enter(&world, &world.bots[1], &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
+    world.rest.ok(world.owner(), "DELETE", &format!("/channels/{}", world.voice[0]), None).await;
+    // 4022 (call terminated: clients do not retry), not 4014 (disconnected).
+    assert_eq!(alice.voice.expect_close(Duration::from_secs(5)).await, Some(4022));
+}

@@ -334,6 +334,14 @@ async fn speaking_is_relayed_late_joiners_learn_who_is_there_and_leaves_are_anno
     assert_eq!(bob.voice.expect_close(WAIT).await, Some(4014));
 }
 
+/// Bots 1 (alice) and 2 (bob) in the first voice channel on voice gateway v8.
+async fn pair(world: &World, alice: Mode, bob: Mode) -> (InVoice, InVoice) {
+    let channel = &world.voice[0];
+    let alice = enter(world, &world.bots[1], channel, 8, alice).await;
+    let bob = enter(world, &world.bots[2], channel, 8, bob).await;
+    (alice, bob)
+}
+
 /// RESUME after a sever: accepted at once, whether or not the server has seen the old socket
 /// end yet (a RESUME takes over a connection that still looks open).
 async fn resume_after_sever(world: &World, client: &mut InVoice, seq_ack: Option<u64>) {
@@ -347,10 +355,7 @@ async fn resume_takes_over_a_connection_that_still_looks_open() {
     // discord.js resumes after three missed heartbeat ACKs and songbird on any transport
     // error, long before the server's heartbeat deadline would notice a dead socket.
     let world = World::start(3, 0, 1).await;
-    let channel = world.voice[0].clone();
-    let (a, b) = (&world.bots[1], &world.bots[2]);
-    let mut alice = enter(&world, a, &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, b, &channel, 8, Mode::XChaCha20Poly1305Rtpsize).await;
+    let (mut alice, mut bob) = pair(&world, Mode::Aes256GcmRtpsize, Mode::XChaCha20Poly1305Rtpsize).await;
     let _ = alice.voice.next_message(WAIT).await.expect("op 11 for bob");
     let seen = alice.voice.last_seq().expect("v8 seq");
     // No sever: the old WebSocket is open when the RESUME arrives on the new one.
@@ -367,10 +372,8 @@ async fn resume_takes_over_a_connection_that_still_looks_open() {
 #[tokio::test]
 async fn resume_replays_what_was_missed_and_media_keeps_its_ssrc_and_key() {
     let world = World::start(3, 0, 1).await;
-    let channel = world.voice[0].clone();
-    let (a, b) = (&world.bots[1], &world.bots[2]);
-    let mut alice = enter(&world, a, &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, b, &channel, 8, Mode::XChaCha20Poly1305Rtpsize).await;
+    let b = &world.bots[2];
+    let (mut alice, mut bob) = pair(&world, Mode::Aes256GcmRtpsize, Mode::XChaCha20Poly1305Rtpsize).await;
     let _ = alice.voice.next_message(WAIT).await.expect("op 11 for bob");
     let seen = alice.voice.last_seq().expect("v8 seq");
     assert_eq!(seen, 3);
@@ -419,9 +422,7 @@ async fn resume_with_a_wrong_token_is_4006() {
 #[tokio::test]
 async fn aes_gcm_and_xchacha_members_hear_each_other() {
     let world = World::start(3, 0, 1).await;
-    let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::XChaCha20Poly1305Rtpsize).await;
+    let (mut alice, mut bob) = pair(&world, Mode::Aes256GcmRtpsize, Mode::XChaCha20Poly1305Rtpsize).await;
     assert_eq!(alice.voice.cipher.mode(), Mode::Aes256GcmRtpsize);
     assert_eq!(bob.voice.cipher.mode(), Mode::XChaCha20Poly1305Rtpsize);
     for i in 0..3u8 {
@@ -437,9 +438,7 @@ async fn aes_gcm_and_xchacha_members_hear_each_other() {
 #[tokio::test]
 async fn csrcs_and_header_extensions_are_forwarded_with_the_prefix_intact() {
     let world = World::start(3, 0, 1).await;
-    let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::XChaCha20Poly1305Rtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let (mut alice, mut bob) = pair(&world, Mode::XChaCha20Poly1305Rtpsize, Mode::Aes256GcmRtpsize).await;
     // Two one-byte elements (id 1 len 1, id 2 len 2) padded to two words.
     let extension = [0x10, 0x7F, 0x21, 0xAB, 0xCD, 0, 0, 0];
     let packet = alice.voice.audio_packet_with(&[0xF8, 0xFF, 0xFE], &[0x1111_1111, 0x2222_2222], &extension);
@@ -462,9 +461,7 @@ async fn csrcs_and_header_extensions_are_forwarded_with_the_prefix_intact() {
 #[tokio::test]
 async fn rtcp_and_keepalives_are_not_forwarded() {
     let world = World::start(3, 0, 1).await;
-    let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let (mut alice, mut bob) = pair(&world, Mode::Aes256GcmRtpsize, Mode::Aes256GcmRtpsize).await;
     let ssrc = alice.voice.ssrc.to_be_bytes();
     // An RTCP sender report (PT 200, length 6 words) and a receiver report (PT 201).
     let mut sender_report = vec![0x80, 200, 0, 6];

@@ -194,8 +194,9 @@ impl Control {
         let guild = state.guilds.entry(guild_id).or_default();
         let Some(channel) = grant.channel_id else {
             guild.grants.remove(&user);
+            let code = if grant.terminated { CloseCode::CallTerminated } else { CloseCode::Disconnected };
             if let Some(member) = guild.members.remove(&user) {
-                self.end_member(&mut state.ssrcs, guild, user, member, CloseCode::Disconnected);
+                self.end_member(&mut state.ssrcs, guild, user, member, code);
             }
             if guild.grants.is_empty() && guild.members.is_empty() {
                 state.guilds.remove(&guild_id);

@@ -141,7 +141,7 @@ impl Core {
             let left = self.voice.leave(guild_id, actor.id());
             let connected = left.is_some();
             if let Some(left) = &left {
-                self.revoke_voice(left);
+                self.revoke_voice(left, false);
             }
             let mut state =
                 left.unwrap_or_else(|| new_voice_state(guild_id, actor.id(), session_id, &access.member, &request));
@@ -157,22 +157,7 @@ impl Core {
             self.publish(event).await;
             return Ok(None);
         };
-        let channel = self
-            .store()
-            .channel(channel_id)
-            .await?
-            .filter(|c| c.guild_id == Some(guild_id))
-            .ok_or_else(|| Error::code(Code::UnknownChannel))?;
-        if !channel.kind.is_voice() {
-            return Err(Error::code(Code::WrongChannelType));
-        }
-        let permissions = access.channel_permissions(&channel, None);
-        if !permissions.contains(Permissions::VIEW_CHANNEL) {
-            return Err(Error::code(Code::MissingAccess));
-        }
-        if !permissions.contains(Permissions::CONNECT) {
-            return Err(Error::code(Code::MissingPermissions));
-        }
+        let (channel, permissions) = self.connectable_channel(&access, channel_id).await?;
         let limit = channel.user_limit.filter(|n| *n > 0 && !permissions.contains(Permissions::MOVE_MEMBERS));
         let mut state = new_voice_state(guild_id, actor.id(), session_id, &access.member, &request);
         state.channel_id = Some(channel_id);
@@ -227,12 +212,13 @@ impl Core {
 
     /// `state` was removed from the registry: its voice server ends the connection, and a guild
     /// nobody is connected to any more gives its voice server back.
-    fn revoke_voice(&self, state: &VoiceState) {
+    /// `terminated`: the channel or guild went away, not the member.
+    fn revoke_voice(&self, state: &VoiceState, terminated: bool) {
         let Some(guild_id) = state.guild_id else { return };
         if let Some(server) = self.voice_servers.assigned(guild_id) {
             let mut gone = state.clone();
             gone.channel_id = None;
-            server.apply(grant(guild_id, &gone, None));
+            server.apply(VoiceGrant { terminated, ..grant(guild_id, &gone, None) });
         }
         if self.voice.is_empty(guild_id) {
             self.voice_servers.release(guild_id);
@@ -244,13 +230,14 @@ impl Core {
         self.voice.get(guild_id, user)
     }
 
-    /// The channel a moderator moves someone to: a voice or stage channel of the guild (10003,
-    /// 50024) where the moderator may view (50001) and connect (50013).
-    pub(crate) async fn voice_move_target(
+    /// A voice or stage channel of the guild (10003, 50024) that the actor may view (50001) and
+    /// connect to (50013): where op 4 joins and where a moderator moves someone. Returns the
+    /// actor's permissions there too.
+    pub(crate) async fn connectable_channel(
         &self,
         access: &GuildAccess,
         channel_id: Id<ChannelMarker>,
-    ) -> Result<Channel> {
+    ) -> Result<(Channel, Permissions)> {
         let channel = self
             .store()
             .channel(channel_id)
@@ -267,7 +254,7 @@ impl Core {
         if !permissions.contains(Permissions::CONNECT) {
             return Err(Error::code(Code::MissingPermissions));
         }
-        Ok(channel)
+        Ok((channel, permissions))
     }
 
     /// A moderator changed a connected member: server mute/deafen from `record`, and a move to
@@ -285,7 +272,7 @@ impl Core {
         match &to {
             Some(None) => {
                 if let Some(left) = self.voice.leave(guild_id, user.id) {
-                    self.publish_voice_leave(left, Some(user)).await?;
+                    self.publish_voice_leave(left, Some(user), false).await?;
                 }
                 return Ok(());
             }
@@ -318,7 +305,7 @@ impl Core {
         }
         let user_record = self.store().user(user).await?.map(|u| u.user);
         for state in removed {
-            self.publish_voice_leave(state, user_record.as_ref()).await?;
+            self.publish_voice_leave(state, user_record.as_ref(), false).await?;
         }
         Ok(())
     }
@@ -331,7 +318,7 @@ impl Core {
     /// `user` left `guild_id` (left, kicked or banned): disconnects them from its voice.
     pub(crate) async fn drop_member_voice(&self, guild_id: Id<GuildMarker>, user: Id<UserMarker>) -> Result<()> {
         if let Some(state) = self.voice.leave(guild_id, user) {
-            self.publish_voice_leave(state, None).await?;
+            self.publish_voice_leave(state, None, false).await?;
         }
         Ok(())
     }
@@ -339,7 +326,7 @@ impl Core {
     /// The voice channel `channel_id` was deleted: disconnects everyone in it.
     pub(crate) async fn drop_channel_voice(&self, channel_id: Id<ChannelMarker>) -> Result<()> {
         for state in self.voice.remove_where(|s| s.channel_id == Some(channel_id)) {
-            self.publish_voice_leave(state, None).await?;
+            self.publish_voice_leave(state, None, true).await?;
         }
         Ok(())
     }
@@ -348,15 +335,20 @@ impl Core {
     /// to drop the whole guild).
     pub(crate) fn forget_guild_voice(&self, guild_id: Id<GuildMarker>) {
         for state in self.voice.remove_where(|s| s.guild_id == Some(guild_id)) {
-            self.revoke_voice(&state);
+            self.revoke_voice(&state, true);
         }
     }
 
     /// Fires the leave (`channel_id: null`) for a removed state, with `member` when the user is
-    /// still a member of the guild.
-    pub(crate) async fn publish_voice_leave(&self, mut state: VoiceState, user: Option<&User>) -> Result<()> {
+    /// still a member of the guild. `terminated`: the channel went away, not the member.
+    pub(crate) async fn publish_voice_leave(
+        &self,
+        mut state: VoiceState,
+        user: Option<&User>,
+        terminated: bool,
+    ) -> Result<()> {
         let Some(guild_id) = state.guild_id else { return Ok(()) };
-        self.revoke_voice(&state);
+        self.revoke_voice(&state, terminated);
         state.channel_id = None;
         if let Some(user) = user
             && let Some(record) = self.store().member(guild_id, state.user_id).await?
@@ -379,6 +371,7 @@ fn grant(guild_id: Id<GuildMarker>, state: &VoiceState, token: Option<String>) -
         token,
         muted: state.mute || state.suppress,
         deafened: state.deaf || state.self_deaf,
+        terminated: false,
     }
 }
 

@@ -135,7 +135,7 @@ impl Core {
             access.require(Permissions::MOVE_MEMBERS)?;
             voice_move = Some(match channel {
                 Nullable::Value(_) if !in_voice => return Err(Error::code(Code::TargetNotInVoice)),
-                Nullable::Value(id) => Some(self.voice_move_target(&access, id).await?),
+                Nullable::Value(id) => Some(self.connectable_channel(&access, id).await?.0),
                 Nullable::Null => None,
             });
         }
