@@ -414,22 +414,7 @@ async fn test_hooks_are_off_by_default() {
 
 #[tokio::test]
 async fn a_session_not_resumed_within_the_window_ends_and_goes_offline() {
-    let server = guildhall_testkit::TestServer::start_with(|c| {
-        c.test_hooks = true;
-        c.rate_limits.enabled = false;
-        c.gateway.resume_window_secs = Some(1);
-    })
-    .await;
-    let seed = server
-        .seed(&guildhall_server::seed::SeedRequest {
-            guild: "Expiry".into(),
-            text_channels: 1,
-            voice_channels: 1,
-            bots: 2,
-            users: 0,
-        })
-        .await;
-    let world = World::from_seed(server, seed);
+    let world = World::start_with(2, 0, 1, |c| c.gateway.resume_window_secs = Some(1)).await;
     let bot = world.bots[1].clone();
     let mut watcher = world.login(world.owner(), intents::GUILDS | intents::GUILD_PRESENCES).await;
     let mut client = world.login(&bot, intents::GUILDS).await;

@@ -185,22 +185,7 @@ async fn leaving_closes_the_voice_websocket_and_guild_create_lists_who_is_connec
 
 #[tokio::test]
 async fn a_gateway_session_that_ends_leaves_voice() {
-    let server = guildhall_testkit::TestServer::start_with(|c| {
-        c.test_hooks = true;
-        c.rate_limits.enabled = false;
-        c.gateway.resume_window_secs = Some(1);
-    })
-    .await;
-    let seed = server
-        .seed(&guildhall_server::seed::SeedRequest {
-            guild: "Voice expiry".into(),
-            text_channels: 1,
-            voice_channels: 1,
-            bots: 3,
-            users: 0,
-        })
-        .await;
-    let world = World::from_seed(server, seed);
+    let world = World::start_with(3, 0, 1, |c| c.gateway.resume_window_secs = Some(1)).await;
     let channel = world.voice[0].clone();
     let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
     let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;

@@ -68,9 +68,20 @@ pub struct World {
 impl World {
     /// A server (test hooks on, REST limits off) with one seeded guild.
     pub async fn start(bots: u32, users: u32, text_channels: u32) -> Self {
+        Self::start_with(bots, users, text_channels, |_| {}).await
+    }
+
+    /// [`World::start`] with the configuration `configure` leaves.
+    pub async fn start_with(
+        bots: u32,
+        users: u32,
+        text_channels: u32,
+        configure: impl FnOnce(&mut guildhall_server::Config),
+    ) -> Self {
         let server = TestServer::start_with(|c| {
             c.test_hooks = true;
             c.rate_limits.enabled = false;
+            configure(c);
         })
         .await;
         let seed = server
