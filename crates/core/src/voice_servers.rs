@@ -120,7 +120,22 @@ impl VoiceDirectory {
     pub fn release(&self, guild_id: Id<GuildMarker>) {
         self.lock().guilds.remove(&guild_id);
     }
+
+    /// The regions the registered servers serve, sorted (`GET /voice/regions`, and what
+    /// `rtc_region` may name); [`DEFAULT_REGION`] alone while none is registered.
+    pub fn regions(&self) -> Vec<String> {
+        let mut regions: Vec<String> = self.lock().servers.iter().map(|s| s.region().to_owned()).collect();
+        if regions.is_empty() {
+            regions.push(DEFAULT_REGION.to_owned());
+        }
+        regions.sort();
+        regions.dedup();
+        regions
+    }
 }
+
+/// The region of a voice server that names none.
+pub const DEFAULT_REGION: &str = "local";
 
 #[cfg(test)]
 mod tests {
@@ -180,6 +195,8 @@ mod tests {
         dir.release(guild(1));
         assert_eq!(dir.assign(guild(1), Some("eu")).unwrap().id(), "a");
         assert!(dir.assigned(guild(4)).is_none());
+        assert_eq!(dir.regions(), ["eu", "us"]);
+        assert_eq!(VoiceDirectory::default().regions(), [DEFAULT_REGION]);
     }
 
     #[test]

@@ -135,3 +135,21 @@ async fn deleting_the_channel_terminates_the_call_with_4022() {
     // 4022 (call terminated: clients do not retry), not 4014 (disconnected).
     assert_eq!(alice.voice.expect_close(Duration::from_secs(5)).await, Some(4022));
 }
+
+#[tokio::test]
+async fn voice_regions_are_those_of_the_voice_servers() {
+    let world = World::start_with(2, 0, 1, |c| c.voice.region = Some("eu-west".into())).await;
+    let regions = world.rest.ok(world.owner(), "GET", "/voice/regions", None).await;
+    assert_eq!(
+        regions,
+        json!([{"id": "eu-west", "name": "eu-west", "optimal": true, "deprecated": false, "custom": true}])
+    );
+    let channel = format!("/channels/{}", world.voice[0]);
+    let (status, body) = world.rest.call(world.owner(), "PATCH", &channel, Some(json!({"rtc_region": "local"}))).await;
+    assert_eq!((status, body["code"].clone()), (400, json!(50035)), "no server serves `local`: {body}");
+    let updated = world.rest.ok(world.owner(), "PATCH", &channel, Some(json!({"rtc_region": "eu-west"}))).await;
+    assert_eq!(updated["rtc_region"], "eu-west");
+    // Joining a channel of that region still reaches the (only) voice server.
+    let mut alice = enter(&world, &world.bots[1], &world.voice[0], 8, Mode::XChaCha20Poly1305Rtpsize).await;
+    alice.voice.speaking(1).await;
+}

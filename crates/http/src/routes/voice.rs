@@ -1,4 +1,4 @@
-//! Voice regions: one region, the local voice server.
+//! Voice regions: those of the registered voice servers.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -15,12 +15,12 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/voice/regions", get(regions)).route("/guilds/{guild_id}/regions", get(guild_regions))
 }
 
-fn local_regions() -> Vec<VoiceRegion> {
-    guildhall_core::ops::channels::voice_regions()
+fn regions_of(state: &AppState) -> Vec<VoiceRegion> {
+    guildhall_core::ops::channels::voice_regions(&state.core.voice_servers().regions())
 }
 
-async fn regions(Auth(_actor): Auth) -> Json<Vec<VoiceRegion>> {
-    Json(local_regions())
+async fn regions(State(state): State<AppState>, Auth(_actor): Auth) -> Json<Vec<VoiceRegion>> {
+    Json(regions_of(&state))
 }
 
 async fn guild_regions(
@@ -29,5 +29,5 @@ async fn guild_regions(
     Path(guild_id): Path<Id<GuildMarker>>,
 ) -> ApiResult<Json<Vec<VoiceRegion>>> {
     state.core.guild_access(&actor, guild_id).await?;
-    Ok(Json(local_regions()))
+    Ok(Json(regions_of(&state)))
 }

@@ -69,7 +69,7 @@ impl Core {
             errors.push(FormError::required(&[PathSegment::field("name")]));
         }
         let mut channel = guild_channel(self.next_id(), guild_id, kind, "", 0);
-        apply_settings(&mut channel, &request, &[], &mut errors);
+        apply_settings(&mut channel, &request, &self.voice_servers().regions(), &[], &mut errors);
         std::mem::take(&mut errors).into_result()?;
 
         let access = self.guild_access(actor, guild_id).await?;

@@ -29,8 +29,7 @@ use guildhall_model::{Id, Nullable};
 pub use create::ChannelPosition;
 pub use overwrites::EditOverwrite;
 pub use settings::{
-    AUTO_ARCHIVE_DURATIONS, CATEGORY_CHILDREN_MAX, CREATABLE_KINDS, ChannelSettings, OverwriteRequest, VOICE_REGIONS,
-    voice_regions,
+    AUTO_ARCHIVE_DURATIONS, CATEGORY_CHILDREN_MAX, CREATABLE_KINDS, ChannelSettings, OverwriteRequest, voice_regions,
 };
 pub(crate) use settings::{apply_settings, check_creatable_kind, normalize_name, sort_group};
 

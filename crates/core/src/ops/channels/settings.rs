@@ -14,17 +14,15 @@ use serde::Deserialize;
 
 use crate::limits::{self, FormError, FormErrors, PathSegment};
 
-/// The voice regions `rtc_region` may name: the local voice server (`GET /voice/regions`).
-pub const VOICE_REGIONS: [&str; 1] = ["local"];
-
-/// `GET /voice/regions`: the regions of [`VOICE_REGIONS`].
-pub fn voice_regions() -> Vec<guildhall_model::webhook::VoiceRegion> {
-    VOICE_REGIONS
-        .iter()
-        .map(|id| guildhall_model::webhook::VoiceRegion {
-            id: (*id).to_owned(),
-            name: "Local".to_owned(),
-            optimal: true,
+/// `GET /voice/regions`: one entry per region id (see `VoiceDirectory::regions`), the first
+/// marked optimal.
+pub fn voice_regions(ids: &[String]) -> Vec<guildhall_model::webhook::VoiceRegion> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| guildhall_model::webhook::VoiceRegion {
+            id: id.clone(),
+            name: id.clone(),
+            optimal: i == 0,
             deprecated: false,
             custom: true,
         })
@@ -123,11 +121,12 @@ pub(crate) fn check_creatable_kind(errors: &mut FormErrors, prefix: &[PathSegmen
 }
 
 /// Validates `settings` against `channel.kind` and applies every field except `type`,
-/// `parent_id` and `permission_overwrites` (those need the guild). Errors are collected under
-/// `prefix`.
+/// `parent_id` and `permission_overwrites` (those need the guild). `rtc_region` must be one of
+/// `regions`. Errors are collected under `prefix`.
 pub(crate) fn apply_settings(
     channel: &mut Channel,
     settings: &ChannelSettings,
+    regions: &[String],
     prefix: &[PathSegment],
     errors: &mut FormErrors,
 ) {
@@ -172,7 +171,7 @@ pub(crate) fn apply_settings(
         channel.rate_limit_per_user = Some(seconds);
     }
     if kind.is_voice() {
-        apply_voice_settings(channel, settings, &mut check);
+        apply_voice_settings(channel, settings, regions, &mut check);
     }
     if let Some(minutes) = settings.default_auto_archive_duration
         && is_text_like(kind)
@@ -189,6 +188,7 @@ pub(crate) fn apply_settings(
 fn apply_voice_settings(
     channel: &mut Channel,
     settings: &ChannelSettings,
+    regions: &[String],
     check: &mut impl FnMut(Result<(), FormError>),
 ) {
     let kind = channel.kind;
@@ -202,7 +202,8 @@ fn apply_voice_settings(
     }
     match &settings.rtc_region {
         Some(Nullable::Value(region)) => {
-            check(limits::validate_choice(&[PathSegment::field("rtc_region")], region.as_str(), &VOICE_REGIONS));
+            let choices: Vec<&str> = regions.iter().map(String::as_str).collect();
+            check(limits::validate_choice(&[PathSegment::field("rtc_region")], region.as_str(), &choices));
             channel.rtc_region = Some(Nullable::Value(region.clone()));
         }
         Some(Nullable::Null) => channel.rtc_region = Some(Nullable::Null),

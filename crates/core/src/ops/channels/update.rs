@@ -56,7 +56,7 @@ impl Core {
         } else if let Some(kind) = request.kind {
             after.kind = kind;
         }
-        apply_settings(&mut after, &request, &[], &mut errors);
+        apply_settings(&mut after, &request, &self.voice_servers().regions(), &[], &mut errors);
         std::mem::take(&mut errors).into_result()?;
 
         access.require(Permissions::MANAGE_CHANNELS)?;

@@ -221,7 +221,7 @@ fn plan_channels(
             user_limit: entry.user_limit,
             ..ChannelSettings::default()
         };
-        apply_settings(&mut channel, &settings, &prefix, errors);
+        apply_settings(&mut channel, &settings, &core.voice_servers().regions(), &prefix, errors);
         if let Some(parent) = entry.parent_id {
             let resolved = ids.get(&parent).and_then(|id| channels.iter().find(|c: &&Channel| c.id == *id));
             match resolved {
