@@ -8,26 +8,10 @@ mod gateway_support;
 
 use std::time::Duration;
 
-use gateway_support::{Account, World, intents};
-use guildhall_testkit::gateway::GatewayClient;
-use guildhall_testkit::voice::{self, VoiceClient};
+use gateway_support::{World, intents};
+use guildhall_testkit::voice;
 use guildhall_voice_proto::crypto::Mode;
 use serde_json::json;
-
-/// A bot in voice: its gateway session (kept open: closing it would end the voice state) and
-/// its voice connection.
-struct InVoice {
-    _gateway: GatewayClient,
-    voice: VoiceClient,
-}
-
-async fn enter(world: &World, who: &Account, channel: &str, version: u8, mode: Mode) -> InVoice {
-    let mut gateway = world.login(who, intents::GUILDS | intents::GUILD_VOICE_STATES).await;
-    let join = voice::join(&mut gateway, &world.guild, channel, &who.id).await;
-    assert_eq!(join.endpoint, format!("127.0.0.1:{}/voice", world.server.tls_addr().port()));
-    let voice = VoiceClient::connect(world.server.ca_path(), &join, version, mode).await;
-    InVoice { _gateway: gateway, voice }
-}
 
 const SHORT: Duration = Duration::from_millis(300);
 
@@ -36,8 +20,8 @@ async fn audio_reaches_the_other_member_re_encrypted_and_moderation_applies_at_o
     let world = World::start(3, 0, 1).await;
     let (a, b) = (&world.bots[0], &world.bots[1]);
     let channel = world.voice[0].clone();
-    let mut alice = enter(&world, a, &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, b, &channel, 4, Mode::XChaCha20Poly1305Rtpsize).await;
+    let mut alice = world.enter(a, &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(b, &channel, 4, Mode::XChaCha20Poly1305Rtpsize).await;
     assert!(alice.voice.handshake_bytes < 1200, "handshake took {} bytes", alice.voice.handshake_bytes);
 
     // Bob learns Alice's SSRC from the relayed op 5, in the receiver's version format.
@@ -130,7 +114,7 @@ async fn identify_with_a_wrong_token_is_refused_with_4004() {
 #[tokio::test]
 async fn deleting_the_channel_terminates_the_call_with_4022() {
     let world = World::start(2, 0, 1).await;
-    let mut alice = enter(&world, &world.bots[1], &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
     world.rest.ok(world.owner(), "DELETE", &format!("/channels/{}", world.voice[0]), None).await;
     // 4022 (call terminated: clients do not retry), not 4014 (disconnected).
     assert_eq!(alice.voice.expect_close(Duration::from_secs(5)).await, Some(4022));
@@ -150,6 +134,6 @@ async fn voice_regions_are_those_of_the_voice_servers() {
     let updated = world.rest.ok(world.owner(), "PATCH", &channel, Some(json!({"rtc_region": "eu-west"}))).await;
     assert_eq!(updated["rtc_region"], "eu-west");
     // Joining a channel of that region still reaches the (only) voice server.
-    let mut alice = enter(&world, &world.bots[1], &world.voice[0], 8, Mode::XChaCha20Poly1305Rtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &world.voice[0], 8, Mode::XChaCha20Poly1305Rtpsize).await;
     alice.voice.speaking(1).await;
 }

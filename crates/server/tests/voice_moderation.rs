@@ -6,31 +6,17 @@
 
 mod gateway_support;
 
+use gateway_support::voice::VOICE_INTENTS;
 use gateway_support::{Account, World, intents};
 use guildhall_testkit::gateway::{GatewayClient, WAIT, names};
 use guildhall_testkit::voice::{self, VoiceClient, VoiceJoin};
 use guildhall_voice_proto::crypto::Mode;
 use serde_json::{Value, json};
 
-const VOICE_INTENTS: u64 = intents::GUILDS | intents::GUILD_VOICE_STATES;
 const MUTE_MEMBERS: u64 = 1 << 22;
 const DEAFEN_MEMBERS: u64 = 1 << 23;
 const MOVE_MEMBERS: u64 = 1 << 24;
 const CONNECT: u64 = 1 << 20;
-
-/// A bot in voice: its gateway session (kept open), what op 4 gave it and its voice connection.
-struct InVoice {
-    gateway: GatewayClient,
-    join: VoiceJoin,
-    voice: VoiceClient,
-}
-
-async fn enter(world: &World, who: &Account, channel: &str) -> InVoice {
-    let mut gateway = world.login(who, VOICE_INTENTS).await;
-    let join = voice::join(&mut gateway, &world.guild, channel, &who.id).await;
-    let voice = VoiceClient::connect(world.server.ca_path(), &join, 8, Mode::Aes256GcmRtpsize).await;
-    InVoice { gateway, join, voice }
-}
 
 fn member_path(world: &World, user: &Account) -> String {
     format!("/guilds/{}/members/{}", world.guild, user.id)
@@ -68,7 +54,7 @@ async fn state_of(client: &mut GatewayClient, user: &str) -> Value {
 async fn mute_deaf_and_move_need_their_permissions() {
     let world = World::start(3, 1, 1).await;
     let (bob, carol) = (&world.bots[1], &world.bots[2]);
-    let _carol = enter(&world, carol, &world.voice[0]).await;
+    let _carol = world.enter(carol, &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
     let other = voice_channel(&world, "Other", json!([])).await;
     let path = member_path(&world, carol);
     // A bot and a user account without MUTE_MEMBERS / DEAFEN_MEMBERS / MOVE_MEMBERS (@everyone's
@@ -114,7 +100,7 @@ async fn moderating_a_member_not_in_voice_is_40032_and_stores_nothing() {
 async fn a_move_needs_a_voice_channel_of_the_guild_where_the_moderator_may_connect() {
     let world = World::start(3, 0, 1).await;
     let (bob, carol) = (&world.bots[1], &world.bots[2]);
-    let mut carol_in = enter(&world, carol, &world.voice[0]).await;
+    let mut carol_in = world.enter(carol, &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
     let path = member_path(&world, carol);
     let owner = world.owner();
     expect_error(&world, owner, &path, json!({"channel_id": world.text[0]}), 400, 50024).await;
@@ -147,7 +133,7 @@ async fn each_change_fires_its_events_and_a_move_hands_out_a_new_token() {
     let world = World::start(2, 0, 1).await;
     let alice = &world.bots[1];
     let mut watcher = world.login(world.owner(), VOICE_INTENTS | intents::GUILD_MEMBERS).await;
-    let mut a = enter(&world, alice, &world.voice[0]).await;
+    let mut a = world.enter(alice, &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
     assert_eq!(state_of(&mut watcher, &alice.id).await["mute"], false, "the join");
     let path = member_path(&world, alice);
 
@@ -197,9 +183,9 @@ async fn a_stored_mute_outlives_leaving_and_joining_again() {
     let world = World::start(4, 0, 1).await;
     let channel = world.voice[0].clone();
     let alice = &world.bots[1];
-    let mut a = enter(&world, alice, &channel).await;
-    let mut bob = enter(&world, &world.bots[2], &channel).await;
-    let mut carol = enter(&world, &world.bots[3], &channel).await;
+    let mut a = world.enter(alice, &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(&world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut carol = world.enter(&world.bots[3], &channel, 8, Mode::Aes256GcmRtpsize).await;
     let path = member_path(&world, alice);
     world.rest.ok(world.owner(), "PATCH", &path, Some(json!({"mute": true}))).await;
     assert_eq!(state_of(&mut a.gateway, &alice.id).await["mute"], true);

@@ -15,29 +15,13 @@ mod gateway_support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use gateway_support::{Account, World, intents};
+use gateway_support::World;
+use gateway_support::voice::{InVoice, VOICE_INTENTS};
 use guildhall_testkit::gateway::{Frame, GatewayClient, WAIT, names};
 use guildhall_testkit::voice::{self, VoiceClient, VoiceJoin, VoiceSocket, WsEvent};
 use guildhall_voice_proto::crypto::Mode;
 use guildhall_voice_proto::{discovery, rtp};
 use serde_json::{Value, json};
-
-const VOICE_INTENTS: u64 = intents::GUILDS | intents::GUILD_VOICE_STATES;
-
-/// A bot in voice: its gateway session (kept open: closing it would end the voice state), what
-/// op 4 gave it and its voice connection.
-struct InVoice {
-    gateway: GatewayClient,
-    join: VoiceJoin,
-    voice: VoiceClient,
-}
-
-async fn enter(world: &World, who: &Account, channel: &str, version: u8, mode: Mode) -> InVoice {
-    let mut gateway = world.login(who, VOICE_INTENTS).await;
-    let join = voice::join(&mut gateway, &world.guild, channel, &who.id).await;
-    let voice = VoiceClient::connect(world.server.ca_path(), &join, version, mode).await;
-    InVoice { gateway, join, voice }
-}
 
 fn op4(world: &World, channel: Option<&str>, self_mute: bool, self_deaf: bool) -> Value {
     json!({"op": 4, "d": {"guild_id": world.guild, "channel_id": channel, "self_mute": self_mute, "self_deaf": self_deaf}})
@@ -157,7 +141,7 @@ async fn leaving_closes_the_voice_websocket_and_guild_create_lists_who_is_connec
     let world = World::start(3, 0, 1).await;
     let (alice, watcher) = (&world.bots[1], &world.bots[2]);
     let channel = &world.voice[0];
-    let mut alice = enter(&world, alice, channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(alice, channel, 8, Mode::Aes256GcmRtpsize).await;
 
     // A session identifying later finds the member in GUILD_CREATE's voice_states.
     let mut w =
@@ -187,8 +171,8 @@ async fn leaving_closes_the_voice_websocket_and_guild_create_lists_who_is_connec
 async fn a_gateway_session_that_ends_leaves_voice() {
     let world = World::start_with(3, 0, 1, |c| c.gateway.resume_window_secs = Some(1)).await;
     let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(&world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
     let _ = alice.voice.next_message(WAIT).await.expect("op 11 for bob");
 
     // A resumable close: the session waits its window (1 s), then ends, and its voice state
@@ -232,8 +216,8 @@ async fn next_ack(client: &mut VoiceClient) -> String {
 async fn v8_sequences_messages_v4_does_not_and_heartbeat_acks_follow_the_version() {
     let world = World::start(3, 0, 1).await;
     let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 4, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(&world.bots[2], &channel, 4, Mode::Aes256GcmRtpsize).await;
 
     let seqs: Vec<_> = alice.voice.messages.iter().map(|m| (m["op"].clone(), m["seq"].clone())).collect();
     assert_eq!(seqs, vec![(json!(8), Value::Null), (json!(2), json!(1)), (json!(4), json!(2))]);
@@ -275,8 +259,8 @@ async fn speaking_is_relayed_late_joiners_learn_who_is_there_and_leaves_are_anno
     let world = World::start(4, 0, 1).await;
     let channel = world.voice[0].clone();
     let (a, b, c) = (&world.bots[1], &world.bots[2], &world.bots[3]);
-    let mut alice = enter(&world, a, &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, b, &channel, 4, Mode::XChaCha20Poly1305Rtpsize).await;
+    let mut alice = world.enter(a, &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(b, &channel, 4, Mode::XChaCha20Poly1305Rtpsize).await;
     let connect = alice.voice.next_message(WAIT).await.unwrap();
     assert_eq!((connect["op"].clone(), connect["d"]["user_ids"].clone()), (json!(11), json!([b.id])));
 
@@ -294,7 +278,7 @@ async fn speaking_is_relayed_late_joiners_learn_who_is_there_and_leaves_are_anno
     let _ = bob.voice.next_message(WAIT).await.expect("op 5 relayed");
 
     // Carol joins later: op 11 lists both, op 5 replays the one that announced its SSRC.
-    let mut carol = enter(&world, c, &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut carol = world.enter(c, &channel, 8, Mode::Aes256GcmRtpsize).await;
     let connects: Vec<_> = carol.voice.messages.iter().filter(|m| m["op"] == 11).collect();
     assert_eq!(connects.len(), 1, "{:?}", carol.voice.messages);
     let users: BTreeSet<_> =
@@ -322,8 +306,8 @@ async fn speaking_is_relayed_late_joiners_learn_who_is_there_and_leaves_are_anno
 /// Bots 1 (alice) and 2 (bob) in the first voice channel on voice gateway v8.
 async fn pair(world: &World, alice: Mode, bob: Mode) -> (InVoice, InVoice) {
     let channel = &world.voice[0];
-    let alice = enter(world, &world.bots[1], channel, 8, alice).await;
-    let bob = enter(world, &world.bots[2], channel, 8, bob).await;
+    let alice = world.enter(&world.bots[1], channel, 8, alice).await;
+    let bob = world.enter(&world.bots[2], channel, 8, bob).await;
     (alice, bob)
 }
 
@@ -395,7 +379,7 @@ async fn resume_replays_what_was_missed_and_media_keeps_its_ssrc_and_key() {
 #[tokio::test]
 async fn resume_with_a_wrong_token_is_4006() {
     let world = World::start(2, 0, 1).await;
-    let mut alice = enter(&world, &world.bots[1], &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &world.voice[0], 8, Mode::Aes256GcmRtpsize).await;
     alice.voice.sever().await;
     let wrong = VoiceJoin { token: "0".repeat(32), ..alice.join.clone() };
     let seq = alice.voice.last_seq();
@@ -472,9 +456,9 @@ async fn rtcp_and_keepalives_are_not_forwarded() {
 async fn a_self_deafened_member_receives_nothing() {
     let world = World::start(4, 0, 1).await;
     let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut carol = enter(&world, &world.bots[3], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(&world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut carol = world.enter(&world.bots[3], &channel, 8, Mode::Aes256GcmRtpsize).await;
 
     let id = world.bots[2].id.as_str();
     bob.gateway.send_json(&op4(&world, Some(&channel), false, true)).await;
@@ -497,8 +481,8 @@ async fn a_self_deafened_member_receives_nothing() {
 async fn a_member_without_select_protocol_gets_nothing_and_sends_nothing() {
     let world = World::start(4, 0, 1).await;
     let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
-    let mut bob = enter(&world, &world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut bob = world.enter(&world.bots[2], &channel, 8, Mode::Aes256GcmRtpsize).await;
 
     // Dave identifies and does IP discovery (so the SFU knows his address) but never selects
     // a protocol, so he has no key.
@@ -537,11 +521,11 @@ async fn a_member_without_select_protocol_gets_nothing_and_sends_nothing() {
 async fn the_v8_handshake_is_under_1200_bytes() {
     let world = World::start(3, 0, 1).await;
     let channel = world.voice[0].clone();
-    let mut alice = enter(&world, &world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
+    let mut alice = world.enter(&world.bots[1], &channel, 8, Mode::Aes256GcmRtpsize).await;
     assert!(alice.voice.handshake_bytes > 300, "counted: {}", alice.voice.handshake_bytes);
     assert!(alice.voice.handshake_bytes < 1200, "handshake took {} bytes", alice.voice.handshake_bytes);
     // Joining a channel with someone in it (op 11 and op 5 arrive during the handshake).
     alice.voice.speaking(1).await;
-    let bob = enter(&world, &world.bots[2], &channel, 8, Mode::XChaCha20Poly1305Rtpsize).await;
+    let bob = world.enter(&world.bots[2], &channel, 8, Mode::XChaCha20Poly1305Rtpsize).await;
     assert!(bob.voice.handshake_bytes < 1200, "handshake took {} bytes", bob.voice.handshake_bytes);
 }

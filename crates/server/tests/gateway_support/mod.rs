@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod voice;
+
 pub mod record;
 
 use guildhall_server::seed::{SeedOutput, SeedRequest, SeededAccount};
