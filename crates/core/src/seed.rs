@@ -12,10 +12,12 @@ use crate::token::{self, TokenSecret};
 use guildhall_model::channel::ChannelType;
 use guildhall_model::flags::{ApplicationFlags, Permissions, UserFlags};
 use guildhall_model::guild::{Guild, Role};
-use guildhall_model::id::marker::{ApplicationMarker, ChannelMarker, GuildMarker, RoleMarker, UserMarker};
+use guildhall_model::id::marker::{
+    ApplicationMarker, ChannelMarker, GuildMarker, MessageMarker, RoleMarker, UserMarker,
+};
 use guildhall_model::user::User;
 use guildhall_model::{Id, SnowflakeGenerator, Timestamp};
-use guildhall_store::{ApplicationRecord, MemberRecord, Store, StoreError, UserRecord};
+use guildhall_store::{ApplicationRecord, MemberRecord, MessageRecord, Store, StoreError, UserRecord};
 use rand::RngCore;
 use serde::Serialize;
 
@@ -47,6 +49,22 @@ pub struct SeedOutput {
     pub bots: Vec<SeededAccount>,
     /// Human accounts (`Authorization: <token>`).
     pub users: Vec<SeededAccount>,
+    /// Messages written by [`seed_messages`], if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<SeededMessages>,
+}
+
+/// A run of seeded messages in one channel.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeededMessages {
+    /// The channel holding them.
+    pub channel_id: Id<ChannelMarker>,
+    /// How many.
+    pub count: u64,
+    /// The oldest message.
+    pub first_id: Id<MessageMarker>,
+    /// The newest message.
+    pub last_id: Id<MessageMarker>,
 }
 
 /// The seeded guild.
@@ -201,5 +219,48 @@ pub async fn seed(
         voice_channels,
         bots,
         users,
+        messages: None,
     })
+}
+
+/// Messages written per transaction by [`seed_messages`].
+const SEED_BATCH: usize = 10_000;
+
+/// Writes `count` short messages by `author` into `channel` (bulk import, for load tests and
+/// demos), oldest first, in transactions of [`SEED_BATCH`]. Returns `None` for `count == 0`.
+pub async fn seed_messages(
+    store: &dyn Store,
+    ids: &SnowflakeGenerator,
+    now: Timestamp,
+    guild: Id<GuildMarker>,
+    channel: Id<ChannelMarker>,
+    author: Id<UserMarker>,
+    count: u64,
+) -> Result<Option<SeededMessages>, SeedError> {
+    let now_ms = u64::try_from(now.as_millis()).unwrap_or(0);
+    let mut first = None;
+    let mut last = None;
+    let mut written = 0u64;
+    while written < count {
+        let n = usize::try_from(count - written).unwrap_or(SEED_BATCH).min(SEED_BATCH);
+        let batch: Vec<MessageRecord> = (0..n)
+            .map(|k| {
+                let id: Id<MessageMarker> = ids.next(now_ms);
+                let mut m = MessageRecord::new(
+                    id,
+                    channel,
+                    Some(guild),
+                    author,
+                    format!("seeded message {}", written + k as u64),
+                );
+                m.timestamp = now;
+                m
+            })
+            .collect();
+        first = first.or(batch.first().map(|m| m.id));
+        last = batch.last().map(|m| m.id).or(last);
+        store.create_messages(&batch).await?;
+        written += n as u64;
+    }
+    Ok(first.zip(last).map(|(first_id, last_id)| SeededMessages { channel_id: channel, count, first_id, last_id }))
 }

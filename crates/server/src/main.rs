@@ -38,6 +38,9 @@ enum Command {
         /// Number of user accounts.
         #[arg(long, default_value_t = 0)]
         users: u32,
+        /// Messages written into the first text channel by the owner (bulk, for load tests).
+        #[arg(long, default_value_t = 0)]
+        messages: u64,
     },
 }
 
@@ -136,10 +139,15 @@ async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn seed_command(config: Config, request: SeedRequest) -> Result<(), Box<dyn std::error::Error>> {
+async fn seed_command(config: Config, request: SeedRequest, messages: u64) -> Result<(), Box<dyn std::error::Error>> {
     let services = guildhall_server::open(&config, guildhall_server::ProcessRole::Tool).await?;
-    let output =
-        seed::seed(services.store.as_ref(), &services.ids, &services.secret, guildhall_server::now(), &request).await?;
+    let store = services.store.as_ref();
+    let now = guildhall_server::now();
+    let mut output = seed::seed(store, &services.ids, &services.secret, now, &request).await?;
+    if let Some(channel) = output.text_channels.first() {
+        let (guild, channel, owner) = (output.guild.id, channel.id, output.guild.owner_id);
+        output.messages = seed::seed_messages(store, &services.ids, now, guild, channel, owner, messages).await?;
+    }
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(())
 }
@@ -154,11 +162,11 @@ fn main() -> ExitCode {
                 init_tracing(&config);
                 runtime.block_on(serve(config))
             }
-            Command::Seed { common, guild, text_channels, voice_channels, bots, users } => {
+            Command::Seed { common, guild, text_channels, voice_channels, bots, users, messages } => {
                 let config = common.load()?;
                 init_tracing(&config);
-                runtime
-                    .block_on(seed_command(config, SeedRequest { guild, text_channels, voice_channels, bots, users }))
+                let request = SeedRequest { guild, text_channels, voice_channels, bots, users };
+                runtime.block_on(seed_command(config, request, messages))
             }
         }
     })();

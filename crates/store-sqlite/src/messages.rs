@@ -81,6 +81,37 @@ impl MessageStore for SqliteStore {
         .await
     }
 
+    async fn create_messages(&self, messages: &[MessageRecord]) -> StoreResult<()> {
+        let mut rows = Vec::with_capacity(messages.len());
+        for m in messages {
+            let (c, b, i) = key(m.channel_id, m.id);
+            rows.push((c, b, i, m.guild_id.map(sql_id), sql_id(m.author_id), m.pinned, to_json(m, "messages")?));
+        }
+        self.write(move |tx| {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO messages (channel_id, bucket, id, guild_id, author_id, pinned, data)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .map_err(backend)?;
+            let mut newest = std::collections::HashMap::new();
+            for (c, b, i, guild, author, pinned, data) in &rows {
+                insert.execute(params![c, b, i, guild, author, pinned, data]).map_err(map_err("message"))?;
+                let last = newest.entry(*c).or_insert(*i);
+                *last = (*last).max(*i);
+            }
+            for (c, i) in newest {
+                tx.execute(
+                    "UPDATE channels SET last_message_id = max(coalesce(last_message_id, 0), ?1) WHERE id = ?2",
+                    params![i, c],
+                )
+                .map_err(backend)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<Option<MessageRecord>> {
         let (c, b, i) = key(channel, id);
         self.read(move |conn| {

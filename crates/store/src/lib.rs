@@ -141,6 +141,10 @@ pub trait MemberStore: Send + Sync {
 pub trait MessageStore: Send + Sync {
     /// Inserts a message and advances the channel's `last_message_id`. `Conflict` if the id exists.
     async fn create_message(&self, message: &MessageRecord) -> StoreResult<()>;
+    /// Inserts many messages in one transaction (bulk import, seeding) and advances each
+    /// channel's `last_message_id` to its newest. All or nothing: `Conflict` if any id exists,
+    /// `NotFound` if a channel does not.
+    async fn create_messages(&self, messages: &[MessageRecord]) -> StoreResult<()>;
     /// One live message.
     async fn message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<Option<MessageRecord>>;
     /// A page of live messages, newest first. `limit` is clamped to 1..=100.

@@ -29,11 +29,13 @@ pub(crate) struct SeedPlan {
     pub(crate) users: u32,
     pub(crate) text_channels: u32,
     pub(crate) voice_channels: u32,
+    /// Messages bulk-written into the first text channel (`guildhall seed --messages`).
+    pub(crate) messages: u64,
 }
 
 impl Default for SeedPlan {
     fn default() -> Self {
-        Self { bots: 1, users: 0, text_channels: 1, voice_channels: 0 }
+        Self { bots: 1, users: 0, text_channels: 1, voice_channels: 0, messages: 0 }
     }
 }
 
@@ -45,6 +47,15 @@ pub(crate) struct Seed {
     pub(crate) voice_channels: Vec<SeedChannel>,
     pub(crate) bots: Vec<SeedAccount>,
     pub(crate) users: Vec<SeedAccount>,
+    pub(crate) messages: Option<SeedMessages>,
+}
+
+/// The bulk-seeded messages (ids as decimal strings, oldest and newest).
+#[derive(Clone, Debug, Deserialize)]
+pub(crate) struct SeedMessages {
+    pub(crate) channel_id: String,
+    pub(crate) first_id: String,
+    pub(crate) last_id: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -103,6 +114,7 @@ impl Server {
             .args(["--bots", &plan.bots.to_string(), "--users", &plan.users.to_string()])
             .args(["--text-channels", &plan.text_channels.to_string()])
             .args(["--voice-channels", &plan.voice_channels.to_string()])
+            .args(["--messages", &plan.messages.to_string()])
             .env("GUILDHALL_DATA_DIR", data_dir.path())
             .env("GUILDHALL_LOG", "warn")
             .stderr(Stdio::inherit())

@@ -51,6 +51,29 @@ pub async fn message_create_get_update(store: &dyn Store) {
     assert_eq!(store.message(id(), ids[0]).await.unwrap(), None);
 }
 
+pub async fn messages_bulk_create(store: &dyn Store) {
+    let (gid, owner) = guild_with_owner(store).await;
+    let ch = text_channel(gid, "bulk", 0);
+    store.create_channel(&ch).await.unwrap();
+    // Ids a few days apart, so the batch spans message buckets.
+    let ids: Vec<Id<MessageMarker>> = (0..5).map(|i| id_at(T0 + i * 4 * 86_400_000)).collect();
+    let batch: Vec<MessageRecord> =
+        ids.iter().enumerate().map(|(i, mid)| message(ch.id, Some(gid), owner, *mid, &format!("b{i}"))).collect();
+    store.create_messages(&batch).await.unwrap();
+    assert_eq!(page_ids(store, ch.id, MessageAnchor::Latest, 100).await, newest_first(&ids));
+    assert_eq!(store.channel(ch.id).await.unwrap().unwrap().last_message_id, Some(Nullable::Value(ids[4])));
+    assert_eq!(store.message(ch.id, ids[2]).await.unwrap().unwrap().content, "b2");
+
+    // All or nothing: one existing id fails the whole batch and writes none of it.
+    let fresh = id_at(T0 + 30 * 86_400_000);
+    let clash = vec![message(ch.id, Some(gid), owner, fresh, "new"), batch[0].clone()];
+    assert!(matches!(store.create_messages(&clash).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.message(ch.id, fresh).await.unwrap(), None);
+    assert_eq!(store.channel(ch.id).await.unwrap().unwrap().last_message_id, Some(Nullable::Value(ids[4])));
+    // An empty batch is fine.
+    store.create_messages(&[]).await.unwrap();
+}
+
 pub async fn message_paging_latest_before_after(store: &dyn Store) {
     let (cid, ids) = channel_with_messages(store, 30, 60_000).await;
     let all = newest_first(&ids);

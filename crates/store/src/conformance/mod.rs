@@ -49,6 +49,7 @@ macro_rules! conformance_tests {
             roles_positions_and_delete_strips_members,
             members_paging_search_and_update,
             message_create_get_update,
+            messages_bulk_create,
             message_paging_latest_before_after,
             message_paging_around,
             message_paging_crosses_buckets,
