@@ -64,7 +64,8 @@ macro_rules! conformance_tests {
             bans,
             webhooks,
             users_by_username,
-            concurrent_writes_all_land
+            concurrent_writes_all_land,
+            concurrent_failures_stay_alone
         );
     };
     (@cases $open:path; $($case:ident),+ $(,)?) => {

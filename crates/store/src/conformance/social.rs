@@ -187,6 +187,43 @@ pub async fn concurrent_writes_all_land(store: &dyn Store) {
     assert_eq!(read, written);
 }
 
+/// Concurrent writes where some fail: each failure is its caller's alone (a backend that
+/// commits writes together must not let one failed write undo or fail the others).
+pub async fn concurrent_failures_stay_alone(store: &dyn Store) {
+    let (gid, owner) = guild_with_owner(store).await;
+    let ch = text_channel(gid, "mixed", 0);
+    store.create_channel(&ch).await.unwrap();
+    let taken = id_at(T0);
+    store.create_message(&message(ch.id, Some(gid), owner, taken, "first")).await.unwrap();
+    let writes = (0..200u64).map(|i| {
+        // Every fourth write reuses the taken id and must fail with Conflict.
+        let mid = if i % 4 == 0 { taken } else { id_at(T0 + 1 + i) };
+        async move { (mid, store.create_message(&message(ch.id, Some(gid), owner, mid, "x")).await) }
+    });
+    let results: Vec<_> = futures_join_all(writes).await;
+    let mut landed = vec![taken];
+    for (mid, result) in results {
+        if mid == taken {
+            assert!(matches!(result, Err(StoreError::Conflict(_))), "a duplicate id must conflict: {result:?}");
+        } else {
+            result.unwrap();
+            landed.push(mid);
+        }
+    }
+    landed.sort();
+    let mut read = Vec::new();
+    let mut anchor = MessageAnchor::Latest;
+    for _ in 0..=landed.len() {
+        let page = store.messages(ch.id, anchor, 100).await.unwrap();
+        let Some(last) = page.last() else { break };
+        anchor = MessageAnchor::Before(last.id);
+        read.extend(ids_of(&page));
+    }
+    read.reverse();
+    assert_eq!(read, landed);
+    assert_eq!(store.message(ch.id, taken).await.unwrap().unwrap().content, "first");
+}
+
 /// Polls all futures concurrently on the current task (the store is borrowed, so no spawning).
 async fn futures_join_all<F: std::future::Future>(futs: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut pending: Vec<Option<std::pin::Pin<Box<F>>>> = futs.into_iter().map(|f| Some(Box::pin(f))).collect();
