@@ -83,3 +83,15 @@ pub(crate) fn row<T>(
     let mut stmt = conn.prepare_cached(sql).map_err(crate::backend)?;
     stmt.query_row(params, map).optional().map_err(crate::backend)
 }
+
+/// `execute` through the connection's statement cache: writes run the same few statements over
+/// and over, and parsing them each time showed up in profiles.
+pub(crate) trait CachedExec {
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize>;
+}
+
+impl CachedExec for rusqlite::Connection {
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}

@@ -8,6 +8,7 @@ use guildhall_model::{Id, Nullable};
 use guildhall_store::{ChannelStore, GuildStore, RoleStore, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 
+use crate::codec::CachedExec;
 use crate::codec::{from_json, id_from_sql, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
@@ -45,7 +46,7 @@ impl GuildStore for SqliteStore {
         let data = guild_json(guild)?;
         let (id, owner) = (sql_id(guild.id), sql_id(guild.owner_id));
         self.write(move |tx| {
-            tx.execute("INSERT INTO guilds (id, owner_id, data) VALUES (?, ?, ?)", params![id, owner, data])
+            tx.exec("INSERT INTO guilds (id, owner_id, data) VALUES (?, ?, ?)", params![id, owner, data])
                 .map_err(map_err("guild"))?;
             Ok(())
         })
@@ -53,10 +54,15 @@ impl GuildStore for SqliteStore {
     }
 
     async fn guild(&self, id: Id<GuildMarker>) -> StoreResult<Option<Guild>> {
-        self.read(move |conn| {
-            let data: Option<String> = row(conn, "SELECT data FROM guilds WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
-            data.map(|d| from_json(&d, "guilds")).transpose()
-        })
+        self.cached(
+            |c| &c.guild,
+            sql_id(id),
+            move |conn| {
+                let data: Option<String> =
+                    row(conn, "SELECT data FROM guilds WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
+                data.map(|d| from_json(&d, "guilds")).transpose()
+            },
+        )
         .await
     }
 
@@ -86,8 +92,7 @@ impl GuildStore for SqliteStore {
     async fn delete_guild(&self, id: Id<GuildMarker>) -> StoreResult<bool> {
         // Foreign keys cascade to channels (and their messages, pins, reactions, invites),
         // roles, members (and member roles) and bans.
-        self.write(move |tx| Ok(tx.execute("DELETE FROM guilds WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0))
-            .await
+        self.write(move |tx| Ok(tx.exec("DELETE FROM guilds WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0)).await
     }
 }
 
@@ -99,17 +104,14 @@ impl ChannelStore for SqliteStore {
         let recipients: Vec<i64> =
             channel.recipients.as_deref().unwrap_or_default().iter().map(|u| sql_id(u.id)).collect();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO channels (id, guild_id, position, data) VALUES (?, ?, ?, ?)",
                 params![id, guild, position, data],
             )
             .map_err(map_err("channel"))?;
             for user in recipients {
-                tx.execute(
-                    "INSERT OR IGNORE INTO dm_recipients (channel_id, user_id) VALUES (?, ?)",
-                    params![id, user],
-                )
-                .map_err(backend)?;
+                tx.exec("INSERT OR IGNORE INTO dm_recipients (channel_id, user_id) VALUES (?, ?)", params![id, user])
+                    .map_err(backend)?;
             }
             Ok(())
         })
@@ -168,8 +170,7 @@ impl ChannelStore for SqliteStore {
     }
 
     async fn delete_channel(&self, id: Id<ChannelMarker>) -> StoreResult<bool> {
-        self.write(move |tx| Ok(tx.execute("DELETE FROM channels WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0))
-            .await
+        self.write(move |tx| Ok(tx.exec("DELETE FROM channels WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0)).await
     }
 }
 
@@ -179,7 +180,7 @@ impl RoleStore for SqliteStore {
         let data = to_json(role, "roles")?;
         let (id, position) = (sql_id(role.id), role.position);
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO roles (id, guild_id, position, data) VALUES (?, ?, ?, ?)",
                 params![id, sql_id(guild), position, data],
             )
@@ -201,13 +202,19 @@ impl RoleStore for SqliteStore {
     }
 
     async fn guild_roles(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<Role>> {
-        self.read(move |conn| {
-            let rows =
-                rows(conn, "SELECT data FROM roles WHERE guild_id = ? ORDER BY position, id", [sql_id(guild)], |r| {
-                    r.get::<_, String>(0)
-                })?;
-            rows.iter().map(|d| from_json(d, "roles")).collect()
-        })
+        self.cached(
+            |c| &c.roles,
+            sql_id(guild),
+            move |conn| {
+                let rows = rows(
+                    conn,
+                    "SELECT data FROM roles WHERE guild_id = ? ORDER BY position, id",
+                    [sql_id(guild)],
+                    |r| r.get::<_, String>(0),
+                )?;
+                rows.iter().map(|d| from_json(d, "roles")).collect()
+            },
+        )
         .await
     }
 
@@ -237,7 +244,7 @@ impl RoleStore for SqliteStore {
                 };
                 let mut role: Role = from_json(&data, "roles")?;
                 role.position = position;
-                tx.execute(
+                tx.exec(
                     "UPDATE roles SET position = ?, data = ? WHERE id = ?",
                     params![position, to_json(&role, "roles")?, id],
                 )

@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 pub use blobs::FsBlobStore;
 
 mod blobs;
+mod cache;
 mod codec;
 mod guilds;
 mod members;
@@ -73,6 +74,8 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: writer::Queue,
+    generation: Arc<cache::Generation>,
+    cache: Caches,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
 }
@@ -126,6 +129,7 @@ impl SqliteStore {
             ))
             .map_err(backend)?;
         migrate(&mut writer)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let readers = (0..options.readers.max(1))
             .map(|_| {
                 let conn = Connection::open_with_flags(
@@ -135,14 +139,18 @@ impl SqliteStore {
                 .map_err(backend)?;
                 conn.execute_batch(&format!("PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; {CACHE_PRAGMAS}"))
                     .map_err(backend)?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 Ok(conn)
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let count = readers.len();
+        let generation = Arc::new(cache::Generation::default());
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
-                writer: writer::start(writer)?,
+                writer: writer::start(writer, generation.clone())?,
+                generation,
+                cache: Caches::default(),
                 readers: Mutex::new(readers),
                 reader_permits: Semaphore::new(count),
             }),
@@ -155,8 +163,29 @@ impl SqliteStore {
     }
 
     /// Runs `f` in an immediate write transaction on the writer thread; returns once the
-    /// transaction holding it has committed. If `f` fails, its changes are rolled back.
+    /// transaction holding it has committed (and the read cache no longer serves what it
+    /// replaced). If `f` fails, its changes are rolled back.
     pub(crate) async fn write<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        self.queue_write(f, true).await
+    }
+
+    /// [`Self::write`] for the message plane (messages, reactions, pins): writes that never
+    /// touch a cached record, so they leave the read cache alone. Only use it for closures
+    /// that write nothing but the `messages`, `reactions` and `pins` tables and a channel's
+    /// `last_message_id` (channels are not cached).
+    pub(crate) async fn write_messages<R, F>(&self, f: F) -> StoreResult<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
+    {
+        self.queue_write(f, false).await
+    }
+
+    async fn queue_write<R, F>(&self, f: F, invalidates: bool) -> StoreResult<R>
     where
         R: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<R> + Send + 'static,
@@ -164,9 +193,30 @@ impl SqliteStore {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.inner
             .writer
-            .send(Box::new(writer::Write::new(f, reply)))
+            .send(Box::new(writer::Write::new(f, reply, invalidates)))
             .map_err(|_| StoreError::Backend("the store's writer thread has stopped".into()))?;
         answer.await.map_err(|_| StoreError::Backend("the store's writer thread dropped a write".into()))?
+    }
+
+    /// A read through one of the caches: served from `slot` when valid, else read and kept.
+    pub(crate) async fn cached<K, V, F>(
+        &self,
+        slot: impl Fn(&Caches) -> &cache::Slot<K, V>,
+        key: K,
+        f: F,
+    ) -> StoreResult<V>
+    where
+        K: std::hash::Hash + Eq,
+        V: Clone,
+        F: FnOnce(&Connection) -> StoreResult<V>,
+    {
+        let read_in = self.inner.generation.current();
+        if let Some(v) = slot(&self.inner.cache).get(read_in, &key) {
+            return Ok(v);
+        }
+        let value = self.read(f).await?;
+        slot(&self.inner.cache).put(read_in, self.inner.generation.current(), key, value.clone());
+        Ok(value)
     }
 
     /// Runs `f` on a pooled read-only connection, on the calling task (see the crate docs).
@@ -209,6 +259,21 @@ impl SqliteStore {
 /// Page cache per connection (negative: KiB) and memory-mapped reads of the database file,
 /// so hot pages are read without a syscall.
 const CACHE_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA mmap_size = 1073741824;";
+
+/// The cached lookups (see `cache`), keyed by SQL ids.
+#[derive(Debug, Default)]
+pub(crate) struct Caches {
+    pub(crate) token_hash: cache::Slot<i64, Option<[u8; 32]>>,
+    pub(crate) user: cache::Slot<i64, Option<guildhall_store::UserRecord>>,
+    pub(crate) bot_application: cache::Slot<i64, Option<guildhall_store::ApplicationRecord>>,
+    pub(crate) guild: cache::Slot<i64, Option<guildhall_model::guild::Guild>>,
+    pub(crate) roles: cache::Slot<i64, Vec<guildhall_model::guild::Role>>,
+    pub(crate) member: cache::Slot<(i64, i64), Option<guildhall_store::MemberRecord>>,
+}
+
+/// Prepared statements kept per connection: more than the store's distinct statements, so none
+/// is parsed twice (rusqlite's default of 16 is fewer than the store uses).
+const STATEMENT_CACHE: usize = 256;
 
 /// A reader connection out of the pool; goes back on drop, even if the read panicked.
 struct Pooled<'a> {

@@ -7,6 +7,7 @@ use guildhall_model::id::marker::{GuildMarker, UserMarker};
 use guildhall_store::{MemberRecord, MemberStore, StoreError, StoreResult};
 use rusqlite::{Connection, Transaction, params};
 
+use crate::codec::CachedExec;
 use crate::codec::{from_json, id_from_sql, like_prefix, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
@@ -41,9 +42,9 @@ fn query_members(conn: &Connection, sql: &str, params: impl rusqlite::Params) ->
 
 fn write_roles(tx: &Transaction<'_>, member: &MemberRecord) -> StoreResult<()> {
     let (guild, user) = (sql_id(member.guild_id), sql_id(member.user_id));
-    tx.execute("DELETE FROM member_roles WHERE guild_id = ? AND user_id = ?", params![guild, user]).map_err(backend)?;
+    tx.exec("DELETE FROM member_roles WHERE guild_id = ? AND user_id = ?", params![guild, user]).map_err(backend)?;
     for role in &member.roles {
-        tx.execute(
+        tx.exec(
             "INSERT OR IGNORE INTO member_roles (guild_id, user_id, role_id) VALUES (?, ?, ?)",
             params![guild, user, sql_id(*role)],
         )
@@ -58,7 +59,7 @@ impl MemberStore for SqliteStore {
         let data = member_json(member)?;
         let m = member.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO members (guild_id, user_id, nick, data) VALUES (?, ?, ?, ?)",
                 params![sql_id(m.guild_id), sql_id(m.user_id), m.nick, data],
             )
@@ -69,12 +70,16 @@ impl MemberStore for SqliteStore {
     }
 
     async fn member(&self, guild: Id<GuildMarker>, user: Id<UserMarker>) -> StoreResult<Option<MemberRecord>> {
-        self.read(move |conn| {
-            let sql = format!("{SELECT_MEMBER} WHERE m.guild_id = ? AND m.user_id = ?");
-            let row: Option<(String, Option<String>)> =
-                row(conn, &sql, [sql_id(guild), sql_id(user)], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            row.map(|(d, r)| decode(&d, r.as_deref())).transpose()
-        })
+        self.cached(
+            |c| &c.member,
+            (sql_id(guild), sql_id(user)),
+            move |conn| {
+                let sql = format!("{SELECT_MEMBER} WHERE m.guild_id = ? AND m.user_id = ?");
+                let row: Option<(String, Option<String>)> =
+                    row(conn, &sql, [sql_id(guild), sql_id(user)], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                row.map(|(d, r)| decode(&d, r.as_deref())).transpose()
+            },
+        )
         .await
     }
 

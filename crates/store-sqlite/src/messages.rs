@@ -13,6 +13,7 @@ use guildhall_store::{
 };
 use rusqlite::{Connection, Transaction, params};
 
+use crate::codec::CachedExec;
 use crate::codec::{from_json, id_from_sql, row, rows, sql_id, sql_time, to_json};
 use crate::{SqliteStore, backend, map_err};
 
@@ -52,8 +53,8 @@ fn tombstone(tx: &Transaction<'_>, channel: Id<ChannelMarker>, id: Id<MessageMar
         )
         .map_err(backend)?;
     if n > 0 {
-        tx.execute("DELETE FROM reactions WHERE message_id = ?", [i]).map_err(backend)?;
-        tx.execute("DELETE FROM pins WHERE channel_id = ? AND message_id = ?", [c, i]).map_err(backend)?;
+        tx.exec("DELETE FROM reactions WHERE message_id = ?", [i]).map_err(backend)?;
+        tx.exec("DELETE FROM pins WHERE channel_id = ? AND message_id = ?", [c, i]).map_err(backend)?;
     }
     Ok(n > 0)
 }
@@ -64,14 +65,14 @@ impl MessageStore for SqliteStore {
         let data = to_json(message, "messages")?;
         let (c, b, i) = key(message.channel_id, message.id);
         let (guild, author, pinned) = (message.guild_id.map(sql_id), sql_id(message.author_id), message.pinned);
-        self.write(move |tx| {
-            tx.execute(
+        self.write_messages(move |tx| {
+            tx.exec(
                 "INSERT INTO messages (channel_id, bucket, id, guild_id, author_id, pinned, data)
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
                 params![c, b, i, guild, author, pinned, data],
             )
             .map_err(map_err("message"))?;
-            tx.execute(
+            tx.exec(
                 "UPDATE channels SET last_message_id = max(coalesce(last_message_id, 0), ?1) WHERE id = ?2",
                 params![i, c],
             )
@@ -87,7 +88,7 @@ impl MessageStore for SqliteStore {
             let (c, b, i) = key(m.channel_id, m.id);
             rows.push((c, b, i, m.guild_id.map(sql_id), sql_id(m.author_id), m.pinned, to_json(m, "messages")?));
         }
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO messages (channel_id, bucket, id, guild_id, author_id, pinned, data)
@@ -101,7 +102,7 @@ impl MessageStore for SqliteStore {
                 *last = (*last).max(*i);
             }
             for (c, i) in newest {
-                tx.execute(
+                tx.exec(
                     "UPDATE channels SET last_message_id = max(coalesce(last_message_id, 0), ?1) WHERE id = ?2",
                     params![i, c],
                 )
@@ -180,7 +181,7 @@ impl MessageStore for SqliteStore {
     async fn update_message(&self, message: &MessageRecord) -> StoreResult<()> {
         let data = to_json(message, "messages")?;
         let (c, b, i) = key(message.channel_id, message.id);
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let n = tx
                 .execute(
                     "UPDATE messages SET data = ? WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
@@ -193,7 +194,7 @@ impl MessageStore for SqliteStore {
     }
 
     async fn delete_message(&self, channel: Id<ChannelMarker>, id: Id<MessageMarker>) -> StoreResult<bool> {
-        self.write(move |tx| tombstone(tx, channel, id)).await
+        self.write_messages(move |tx| tombstone(tx, channel, id)).await
     }
 
     async fn delete_messages(
@@ -204,7 +205,7 @@ impl MessageStore for SqliteStore {
         let mut ids = ids.to_vec();
         ids.sort();
         ids.dedup();
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let mut deleted = Vec::with_capacity(ids.len());
             for id in ids {
                 if tombstone(tx, channel, id)? {
@@ -221,7 +222,7 @@ impl MessageStore for SqliteStore {
 impl PinStore for SqliteStore {
     async fn pin(&self, channel: Id<ChannelMarker>, message: Id<MessageMarker>, at: Timestamp) -> StoreResult<bool> {
         let (c, b, i) = key(channel, message);
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let live = tx
                 .execute(
                     "UPDATE messages SET pinned = 1 WHERE channel_id = ? AND bucket = ? AND id = ? AND deleted = 0",
@@ -278,11 +279,11 @@ impl PinStore for SqliteStore {
 
     async fn unpin(&self, channel: Id<ChannelMarker>, message: Id<MessageMarker>) -> StoreResult<bool> {
         let (c, b, i) = key(channel, message);
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let removed =
-                tx.execute("DELETE FROM pins WHERE channel_id = ? AND message_id = ?", [c, i]).map_err(backend)?;
+                tx.exec("DELETE FROM pins WHERE channel_id = ? AND message_id = ?", [c, i]).map_err(backend)?;
             if removed > 0 {
-                tx.execute(
+                tx.exec(
                     "UPDATE messages SET pinned = 0 WHERE channel_id = ? AND bucket = ? AND id = ?",
                     params![c, b, i],
                 )

@@ -6,6 +6,7 @@ use guildhall_model::id::marker::{ChannelMarker, GuildMarker, UserMarker};
 use guildhall_store::{BanRecord, BanStore, InviteRecord, InviteStore, StoreResult};
 use rusqlite::params;
 
+use crate::codec::CachedExec;
 use crate::codec::{from_json, id_from_sql, row, rows, sql_id, sql_time, to_json};
 use crate::{SqliteStore, backend, map_err};
 
@@ -28,7 +29,7 @@ impl InviteStore for SqliteStore {
         let data = to_json(invite, "invites")?;
         let i = invite.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO invites (code, guild_id, channel_id, uses, max_uses, created_at, data)
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
                 params![
@@ -98,7 +99,7 @@ impl BanStore for SqliteStore {
     async fn create_ban(&self, ban: &BanRecord) -> StoreResult<()> {
         let b = ban.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO bans (guild_id, user_id, reason) VALUES (?, ?, ?)
                  ON CONFLICT (guild_id, user_id) DO UPDATE SET reason = excluded.reason",
                 params![sql_id(b.guild_id), sql_id(b.user_id), b.reason],

@@ -8,6 +8,7 @@ use guildhall_model::message::ReactionType;
 use guildhall_store::{ReactionEmoji, ReactionStore, ReactionSummary, StoreResult};
 use rusqlite::{params, params_from_iter};
 
+use crate::codec::CachedExec;
 use crate::codec::{id_from_sql, opt_id_from_sql, placeholders, rows, sql_id};
 use crate::{SqliteStore, backend};
 
@@ -26,7 +27,7 @@ impl ReactionStore for SqliteStore {
         kind: ReactionType,
     ) -> StoreResult<bool> {
         let emoji = emoji.clone();
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let n = tx
                 .execute(
                     "INSERT OR IGNORE INTO reactions
@@ -147,7 +148,7 @@ impl ReactionStore for SqliteStore {
         kind: ReactionType,
     ) -> StoreResult<bool> {
         let key = emoji.key();
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let n = tx
                 .execute(
                     "DELETE FROM reactions WHERE message_id = ? AND emoji_key = ? AND user_id = ? AND kind = ?",
@@ -161,7 +162,7 @@ impl ReactionStore for SqliteStore {
 
     async fn remove_emoji_reactions(&self, message: Id<MessageMarker>, emoji: &ReactionEmoji) -> StoreResult<u64> {
         let key = emoji.key();
-        self.write(move |tx| {
+        self.write_messages(move |tx| {
             let n = tx
                 .execute("DELETE FROM reactions WHERE message_id = ? AND emoji_key = ?", params![sql_id(message), key])
                 .map_err(backend)?;
@@ -171,8 +172,8 @@ impl ReactionStore for SqliteStore {
     }
 
     async fn remove_all_reactions(&self, message: Id<MessageMarker>) -> StoreResult<u64> {
-        self.write(move |tx| {
-            let n = tx.execute("DELETE FROM reactions WHERE message_id = ?", [sql_id(message)]).map_err(backend)?;
+        self.write_messages(move |tx| {
+            let n = tx.exec("DELETE FROM reactions WHERE message_id = ?", [sql_id(message)]).map_err(backend)?;
             Ok(n as u64)
         })
         .await

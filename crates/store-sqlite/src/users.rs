@@ -7,6 +7,7 @@ use guildhall_model::user::User;
 use guildhall_store::{ApplicationRecord, ApplicationStore, StoreError, StoreResult, UserRecord, UserStore};
 use rusqlite::{params, params_from_iter};
 
+use crate::codec::CachedExec;
 use crate::codec::{from_json, placeholders, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
@@ -23,7 +24,7 @@ impl UserStore for SqliteStore {
         let data = to_json(&record.user, "users")?;
         let r = record.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO users (id, username, email, password_hash, data) VALUES (?, ?, ?, ?, ?)",
                 params![sql_id(r.user.id), r.user.username, r.email, r.password_hash, data],
             )
@@ -34,13 +35,17 @@ impl UserStore for SqliteStore {
     }
 
     async fn user(&self, id: Id<UserMarker>) -> StoreResult<Option<UserRecord>> {
-        self.read(move |conn| {
-            let row: Option<UserRow> =
-                row(conn, "SELECT data, email, password_hash FROM users WHERE id = ?", [sql_id(id)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            row.map(decode_user).transpose()
-        })
+        self.cached(
+            |c| &c.user,
+            sql_id(id),
+            move |conn| {
+                let row: Option<UserRow> =
+                    row(conn, "SELECT data, email, password_hash FROM users WHERE id = ?", [sql_id(id)], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
+                row.map(decode_user).transpose()
+            },
+        )
         .await
     }
 
@@ -117,16 +122,21 @@ impl UserStore for SqliteStore {
     }
 
     async fn token_hash(&self, id: Id<UserMarker>) -> StoreResult<Option<[u8; 32]>> {
-        self.read(move |conn| {
-            let raw: Option<Option<Vec<u8>>> =
-                row(conn, "SELECT token_hash FROM users WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
-            match raw.flatten() {
-                None => Ok(None),
-                Some(bytes) => {
-                    bytes.try_into().map(Some).map_err(|_| crate::codec::corrupt("users", "token hash is not 32 bytes"))
+        self.cached(
+            |c| &c.token_hash,
+            sql_id(id),
+            move |conn| {
+                let raw: Option<Option<Vec<u8>>> =
+                    row(conn, "SELECT token_hash FROM users WHERE id = ?", [sql_id(id)], |r| r.get(0))?;
+                match raw.flatten() {
+                    None => Ok(None),
+                    Some(bytes) => bytes
+                        .try_into()
+                        .map(Some)
+                        .map_err(|_| crate::codec::corrupt("users", "token hash is not 32 bytes")),
                 }
-            }
-        })
+            },
+        )
         .await
     }
 }
@@ -137,7 +147,7 @@ impl ApplicationStore for SqliteStore {
         let data = to_json(record, "applications")?;
         let (id, bot) = (sql_id(record.id), record.bot_user_id.map(sql_id));
         self.write(move |tx| {
-            tx.execute("INSERT INTO applications (id, bot_user_id, data) VALUES (?, ?, ?)", params![id, bot, data])
+            tx.exec("INSERT INTO applications (id, bot_user_id, data) VALUES (?, ?, ?)", params![id, bot, data])
                 .map_err(map_err("application"))?;
             Ok(())
         })
@@ -154,11 +164,15 @@ impl ApplicationStore for SqliteStore {
     }
 
     async fn application_for_bot(&self, user: Id<UserMarker>) -> StoreResult<Option<ApplicationRecord>> {
-        self.read(move |conn| {
-            let data: Option<String> =
-                row(conn, "SELECT data FROM applications WHERE bot_user_id = ?", [sql_id(user)], |r| r.get(0))?;
-            data.map(|d| from_json(&d, "applications")).transpose()
-        })
+        self.cached(
+            |c| &c.bot_application,
+            sql_id(user),
+            move |conn| {
+                let data: Option<String> =
+                    row(conn, "SELECT data FROM applications WHERE bot_user_id = ?", [sql_id(user)], |r| r.get(0))?;
+                data.map(|d| from_json(&d, "applications")).transpose()
+            },
+        )
         .await
     }
 

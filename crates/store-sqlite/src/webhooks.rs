@@ -6,6 +6,7 @@ use guildhall_model::id::marker::{ChannelMarker, GuildMarker, WebhookMarker};
 use guildhall_store::{StoreResult, WebhookRecord, WebhookStore};
 use rusqlite::params;
 
+use crate::codec::CachedExec;
 use crate::codec::{from_json, row, rows, sql_id, to_json};
 use crate::{SqliteStore, backend, map_err};
 
@@ -19,7 +20,7 @@ impl WebhookStore for SqliteStore {
         let data = to_json(webhook, "webhooks")?;
         let (id, channel, guild) = (sql_id(webhook.id), sql_id(webhook.channel_id), webhook.guild_id.map(sql_id));
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 "INSERT INTO webhooks (id, channel_id, guild_id, data) VALUES (?, ?, ?, ?)",
                 params![id, channel, guild, data],
             )
@@ -68,7 +69,6 @@ impl WebhookStore for SqliteStore {
     }
 
     async fn delete_webhook(&self, id: Id<WebhookMarker>) -> StoreResult<bool> {
-        self.write(move |tx| Ok(tx.execute("DELETE FROM webhooks WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0))
-            .await
+        self.write(move |tx| Ok(tx.exec("DELETE FROM webhooks WHERE id = ?", [sql_id(id)]).map_err(backend)? > 0)).await
     }
 }

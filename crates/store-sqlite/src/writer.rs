@@ -8,13 +8,15 @@
 //! and no thread hand-off per write beyond the queue itself.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use guildhall_store::{StoreError, StoreResult};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::oneshot;
 
 use crate::backend;
+use crate::cache::Generation;
+use crate::codec::CachedExec;
 
 /// Jobs committed together at most (bounds the latency one commit adds to the first job).
 const MAX_BATCH: usize = 256;
@@ -23,6 +25,8 @@ const MAX_BATCH: usize = 256;
 pub(crate) trait Job: Send {
     /// Runs the write inside the open transaction; the result is kept until the commit.
     fn run(&mut self, tx: &Transaction<'_>) -> Result<(), ()>;
+    /// Whether committing it invalidates the read cache.
+    fn invalidates(&self) -> bool;
     /// Answers the caller: its own result if the commit succeeded, else the commit's error.
     fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>);
 }
@@ -32,11 +36,12 @@ pub(crate) struct Write<R, F> {
     f: Option<F>,
     out: Option<StoreResult<R>>,
     reply: oneshot::Sender<StoreResult<R>>,
+    invalidates: bool,
 }
 
 impl<R, F> Write<R, F> {
-    pub(crate) fn new(f: F, reply: oneshot::Sender<StoreResult<R>>) -> Self {
-        Self { f: Some(f), out: None, reply }
+    pub(crate) fn new(f: F, reply: oneshot::Sender<StoreResult<R>>, invalidates: bool) -> Self {
+        Self { f: Some(f), out: None, reply, invalidates }
     }
 }
 
@@ -55,6 +60,10 @@ where
         if ok { Ok(()) } else { Err(()) }
     }
 
+    fn invalidates(&self) -> bool {
+        self.invalidates
+    }
+
     fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>) {
         let out = match (commit, self.out) {
             (Ok(()), Some(out)) => out,
@@ -67,7 +76,7 @@ where
 }
 
 /// Runs the writer loop until every sender is gone.
-pub(crate) fn run(mut conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
+pub(crate) fn run(mut conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>, generation: &Generation) {
     let mut batch: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH);
     while let Ok(first) = jobs.recv() {
         batch.push(first);
@@ -78,6 +87,11 @@ pub(crate) fn run(mut conn: Connection, jobs: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         let commit = commit_batch(&mut conn, &mut batch);
+        // Even a failed commit may have changed something (and costs only cache misses):
+        // bump before anyone learns the outcome, so no caller can then read a stale entry.
+        if batch.iter().any(|job| job.invalidates()) {
+            generation.bump();
+        }
         for job in batch.drain(..) {
             job.finish(commit.as_ref().map(|_| ()));
         }
@@ -95,11 +109,11 @@ fn commit_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(),
         };
     }
     for job in batch.iter_mut() {
-        tx.execute_batch("SAVEPOINT job")?;
-        match job.run(&tx) {
-            Ok(()) => tx.execute_batch("RELEASE job")?,
-            Err(()) => tx.execute_batch("ROLLBACK TO job; RELEASE job")?,
+        tx.exec("SAVEPOINT job", [])?;
+        if job.run(&tx).is_err() {
+            tx.exec("ROLLBACK TO job", [])?;
         }
+        tx.exec("RELEASE job", [])?;
     }
     tx.commit()
 }
@@ -108,8 +122,11 @@ fn commit_batch(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> Result<(),
 pub(crate) type Queue = mpsc::Sender<Box<dyn Job>>;
 
 /// Starts the writer thread on `conn`.
-pub(crate) fn start(conn: Connection) -> StoreResult<Queue> {
+pub(crate) fn start(conn: Connection, generation: Arc<Generation>) -> StoreResult<Queue> {
     let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new().name("sqlite-writer".into()).spawn(move || run(conn, rx)).map_err(backend)?;
+    std::thread::Builder::new()
+        .name("sqlite-writer".into())
+        .spawn(move || run(conn, rx, &generation))
+        .map_err(backend)?;
     Ok(tx)
 }
