@@ -119,7 +119,8 @@ impl ChannelStore for SqliteStore {
     }
 
     async fn channel(&self, id: Id<ChannelMarker>) -> StoreResult<Option<Channel>> {
-        self.read(move |conn| read_channel(conn, sql_id(id))).await
+        let channel = self.cached(|c| &c.channel, sql_id(id), move |conn| read_channel(conn, sql_id(id))).await?;
+        Ok(channel.map(|c| self.caches().with_last_message(c)))
     }
 
     async fn guild_channels(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<Channel>> {

@@ -198,6 +198,15 @@ impl SqliteStore {
         answer.await.map_err(|_| StoreError::Backend("the store's writer thread dropped a write".into()))?
     }
 
+    pub(crate) fn caches(&self) -> &Caches {
+        &self.inner.cache
+    }
+
+    /// The cache generation now (see `cache`).
+    pub(crate) fn inner_generation(&self) -> u64 {
+        self.inner.generation.current()
+    }
+
     /// A read through one of the caches: served from `slot` when valid, else read and kept.
     pub(crate) async fn cached<K, V, F>(
         &self,
@@ -269,6 +278,39 @@ pub(crate) struct Caches {
     pub(crate) guild: cache::Slot<i64, Option<guildhall_model::guild::Guild>>,
     pub(crate) roles: cache::Slot<i64, Vec<guildhall_model::guild::Role>>,
     pub(crate) member: cache::Slot<(i64, i64), Option<guildhall_store::MemberRecord>>,
+    pub(crate) channel: cache::Slot<i64, Option<guildhall_model::channel::Channel>>,
+    /// Each channel's newest message id as written by this process. Message creates do not
+    /// invalidate the cache (they would empty it at every message), so a cached channel's
+    /// `last_message_id` may be old: reads take the larger of the two.
+    pub(crate) last_message: Mutex<std::collections::HashMap<i64, i64>>,
+}
+
+impl Caches {
+    /// Called once a message create has committed, before it returns.
+    pub(crate) fn advance_last_message(&self, channel: i64, message: i64) {
+        let mut map = lock(&self.last_message);
+        let last = map.entry(channel).or_insert(message);
+        *last = (*last).max(message);
+    }
+
+    /// `channel` with `last_message_id` at least the newest create this process committed.
+    pub(crate) fn with_last_message(
+        &self,
+        mut channel: guildhall_model::channel::Channel,
+    ) -> guildhall_model::channel::Channel {
+        use guildhall_model::nullable::Nullable;
+        let Some(&newest) = lock(&self.last_message).get(&codec::sql_id(channel.id)) else { return channel };
+        let known = match channel.last_message_id {
+            Some(Nullable::Value(id)) => codec::sql_id(id),
+            _ => 0,
+        };
+        if newest > known
+            && let Ok(id) = codec::id_from_sql(newest, "channels")
+        {
+            channel.last_message_id = Some(Nullable::Value(id));
+        }
+        channel
+    }
 }
 
 /// Prepared statements kept per connection: more than the store's distinct statements, so none

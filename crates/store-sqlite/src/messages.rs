@@ -65,6 +65,7 @@ impl MessageStore for SqliteStore {
         let data = to_json(message, "messages")?;
         let (c, b, i) = key(message.channel_id, message.id);
         let (guild, author, pinned) = (message.guild_id.map(sql_id), sql_id(message.author_id), message.pinned);
+        let store = self.clone();
         self.write_messages(move |tx| {
             tx.exec(
                 "INSERT INTO messages (channel_id, bucket, id, guild_id, author_id, pinned, data)
@@ -77,6 +78,9 @@ impl MessageStore for SqliteStore {
                 params![i, c],
             )
             .map_err(backend)?;
+            // Here rather than after the await: a caller that goes away must not leave the
+            // cached channel behind a committed message.
+            store.caches().advance_last_message(c, i);
             Ok(())
         })
         .await
@@ -88,6 +92,7 @@ impl MessageStore for SqliteStore {
             let (c, b, i) = key(m.channel_id, m.id);
             rows.push((c, b, i, m.guild_id.map(sql_id), sql_id(m.author_id), m.pinned, to_json(m, "messages")?));
         }
+        let store = self.clone();
         self.write_messages(move |tx| {
             let mut insert = tx
                 .prepare_cached(
@@ -102,6 +107,7 @@ impl MessageStore for SqliteStore {
                 *last = (*last).max(*i);
             }
             for (c, i) in newest {
+                store.caches().advance_last_message(c, i);
                 tx.exec(
                     "UPDATE channels SET last_message_id = max(coalesce(last_message_id, 0), ?1) WHERE id = ?2",
                     params![i, c],

@@ -50,24 +50,49 @@ impl UserStore for SqliteStore {
     }
 
     async fn users(&self, ids: &[Id<UserMarker>]) -> StoreResult<Vec<UserRecord>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let raw: Vec<i64> = ids.iter().map(|i| sql_id(*i)).collect();
-        self.read(move |conn| {
-            let mut out = Vec::with_capacity(raw.len());
-            // Chunked to stay well below SQLite's bound-parameter limit.
-            for chunk in raw.chunks(500) {
-                let sql =
-                    format!("SELECT data, email, password_hash FROM users WHERE id IN ({})", placeholders(chunk.len()));
-                let rows = rows(conn, &sql, params_from_iter(chunk), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                for row in rows {
-                    out.push(decode_user(row)?);
-                }
+        // Served from the user cache where possible (a rendered message needs its author and
+        // mentions); the rest in one query.
+        let read_in = self.inner_generation();
+        let slot = &self.caches().user;
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
+        let mut out = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for raw in ids.iter().map(|i| sql_id(*i)) {
+            if !seen.insert(raw) {
+                continue;
             }
-            Ok(out)
-        })
-        .await
+            match slot.get(read_in, &raw) {
+                Some(Some(user)) => out.push(user),
+                Some(None) => {}
+                None => missing.push(raw),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(out);
+        }
+        let found = self
+            .read(move |conn| {
+                let mut found = Vec::with_capacity(missing.len());
+                // Chunked to stay well below SQLite's bound-parameter limit.
+                for chunk in missing.chunks(500) {
+                    let sql = format!(
+                        "SELECT data, email, password_hash FROM users WHERE id IN ({})",
+                        placeholders(chunk.len())
+                    );
+                    let rows = rows(conn, &sql, params_from_iter(chunk), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    for row in rows {
+                        found.push(decode_user(row)?);
+                    }
+                }
+                Ok(found)
+            })
+            .await?;
+        let now = self.inner_generation();
+        for user in &found {
+            slot.put(read_in, now, sql_id(user.user.id), Some(user.clone()));
+        }
+        out.extend(found);
+        Ok(out)
     }
 
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {

@@ -3,11 +3,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use guildhall_model::channel::{Channel, ChannelType};
 use guildhall_model::guild::{Guild, Role};
-use guildhall_model::id::marker::UserMarker;
+use guildhall_model::id::marker::{MessageMarker, UserMarker};
+use guildhall_model::nullable::Nullable;
 use guildhall_model::user::User;
 use guildhall_model::{Id, Permissions, SnowflakeGenerator, Timestamp};
-use guildhall_store::{GuildStore, MemberRecord, MemberStore, RoleStore, UserRecord, UserStore};
+use guildhall_store::{
+    ChannelStore, GuildStore, MemberRecord, MemberStore, MessageRecord, MessageStore, RoleStore, UserRecord, UserStore,
+};
 use guildhall_store_sqlite::{SqliteOptions, SqliteStore};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,4 +57,36 @@ async fn cached_reads_follow_every_write() {
     assert_eq!(store.member(guild, user).await.unwrap().unwrap().nick.as_deref(), Some("nick"));
     store.remove_member(guild, user).await.unwrap();
     assert_eq!(store.member(guild, user).await.unwrap(), None, "a removed member is gone at once");
+
+    // Channels: cached, renamed, and their last message follows creates (which do not empty
+    // the cache).
+    let channel_id = ids.next(now);
+    let mut channel = Channel::new(channel_id, ChannelType::GuildText);
+    channel.guild_id = Some(guild);
+    channel.name = Some(Nullable::Value("general".into()));
+    store.create_channel(&channel).await.unwrap();
+    assert_eq!(store.channel(channel_id).await.unwrap().unwrap().last_message_id, None);
+    let first: Id<MessageMarker> = ids.next(now + 1);
+    store.create_message(&MessageRecord::new(first, channel_id, Some(guild), user, "one")).await.unwrap();
+    assert_eq!(store.channel(channel_id).await.unwrap().unwrap().last_message_id, Some(Nullable::Value(first)));
+    let batch: Vec<MessageRecord> =
+        (0..3).map(|n| MessageRecord::new(ids.next(now + 2 + n), channel_id, Some(guild), user, "bulk")).collect();
+    store.create_messages(&batch).await.unwrap();
+    assert_eq!(store.channel(channel_id).await.unwrap().unwrap().last_message_id, Some(Nullable::Value(batch[2].id)));
+    channel = store.channel(channel_id).await.unwrap().unwrap();
+    channel.name = Some(Nullable::Value("renamed".into()));
+    store.update_channel(&channel).await.unwrap();
+    let read = store.channel(channel_id).await.unwrap().unwrap();
+    assert_eq!(read.name, Some(Nullable::Value("renamed".into())));
+    assert_eq!(read.last_message_id, Some(Nullable::Value(batch[2].id)));
+    store.delete_channel(channel_id).await.unwrap();
+    assert_eq!(store.channel(channel_id).await.unwrap(), None);
+
+    // users(): cached and uncached ids together, duplicates once.
+    let other: Id<UserMarker> = ids.next(now + 10);
+    store.create_user(&UserRecord { user: User::new(other, "other"), email: None, password_hash: None }).await.unwrap();
+    let mut names: Vec<String> =
+        store.users(&[user, other, user]).await.unwrap().into_iter().map(|u| u.user.username).collect();
+    names.sort();
+    assert_eq!(names, ["other", "renamed"]);
 }
