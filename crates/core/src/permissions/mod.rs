@@ -53,8 +53,13 @@ impl MemberPermissionContext<'_> {
         self.guild_roles.iter().filter(move |role| role.id != everyone && self.member_roles.contains(&role.id))
     }
 
+    /// Whether the member holds role `id` and the role exists in the guild. The member's list
+    /// is checked first: it is short, and most overwrites name roles the member lacks (walking
+    /// the guild's roles for every overwrite made a 50-overwrite channel cost ~100 µs).
     fn has_role(&self, id: Id<RoleMarker>) -> bool {
-        self.roles().any(|role| role.id == id)
+        id != self.everyone_role_id()
+            && self.member_roles.contains(&id)
+            && self.guild_roles.iter().any(|role| role.id == id)
     }
 }
 
