@@ -47,3 +47,6 @@ scripts/conformance-gateway.sh target/debug/guildhall
 
 step "conformance: discord.js + @discordjs/voice and discord.py[voice] exchanging audio over TLS"
 scripts/conformance-voice.sh target/debug/guildhall
+
+step "smoke: the load generator's smallest configurations (every mode and baseline runs; no thresholds)"
+scripts/loadgen-smoke.sh

@@ -67,7 +67,14 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
         messages: args.history_messages,
     };
     let server = Server::start(&args.server, &plan, &[]).await?;
-    let result = measure(&args, &server).await;
+    let result = measure(&args, &server).await.and_then(|(report, errors)| {
+        if errors > 0 {
+            // A failed request under load is a bug, not a figure: show the run, then fail.
+            report.print();
+            bail!("{errors} requests failed; server log: {}", server.log_path().display());
+        }
+        Ok(report)
+    });
     if result.is_err() {
         eprintln!("server log: {}", server.log_path().display());
         let _ = std::fs::copy(server.log_path(), std::env::temp_dir().join("loadgen-rest-server.log"));
@@ -76,7 +83,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
     result
 }
 
-async fn measure(args: &Args, server: &Server) -> anyhow::Result<Report> {
+/// The report and the number of failed requests.
+async fn measure(args: &Args, server: &Server) -> anyhow::Result<(Report, usize)> {
+    let mut errors = 0;
     let seed = &server.seed;
     let api = format!("{}/api/v10", server.http);
     let bot = format!("Bot {}", seed.bots.first().context("no seeded bot")?.token);
@@ -99,6 +108,7 @@ async fn measure(args: &Args, server: &Server) -> anyhow::Result<Report> {
     })
     .await?;
     add_phase(&mut report, "create", &phase);
+    errors += phase.errors;
 
     // History pages with random `before` anchors inside the seeded run.
     let history = seed.messages.as_ref().context("seed wrote no messages")?;
@@ -110,6 +120,7 @@ async fn measure(args: &Args, server: &Server) -> anyhow::Result<Report> {
     })
     .await?;
     add_phase(&mut report, "history_page", &phase);
+    errors += phase.errors;
     // One page read back in full, to be sure the phase read real pages.
     let sample: Vec<Value> = client
         .get(&url)
@@ -130,6 +141,7 @@ async fn measure(args: &Args, server: &Server) -> anyhow::Result<Report> {
     })
     .await?;
     add_phase(&mut report, "member_list", &phase);
+    errors += phase.errors;
 
     // The channel list of a member whose view depends on many roles and overwrites.
     let user = seed.users.first().context("no seeded user")?;
@@ -140,7 +152,8 @@ async fn measure(args: &Args, server: &Server) -> anyhow::Result<Report> {
     })
     .await?;
     add_phase(&mut report, "channel_list_perms", &phase);
-    Ok(report)
+    errors += phase.errors;
+    Ok((report, errors))
 }
 
 /// `i`-th of a low-discrepancy spread over `0..range` (golden-ratio steps): anchors all over

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The load generator's smallest configurations against the debug build, so no mode (and no
+# baseline) can rot: each must run to its report. No thresholds: speed is measured by
+# scripts/bench.sh and recorded in BENCHMARKS.md, never asserted here.
+#
+# Usage: scripts/loadgen-smoke.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo build --locked --quiet --bin loadgen --bin guildhall
+export LOADGEN_GUILDHALL=target/debug/guildhall
+loadgen=target/debug/loadgen
+out=target/loadgen-smoke.jsonl
+: > "$out"
+
+run() {
+    printf '\n--- loadgen %s\n' "$*"
+    "$loadgen" "$@" | tee /dev/stderr | grep '^{"' >> "$out"
+}
+
+run rest --concurrency 2 --creates 40 --history-messages 2000 --pages 40 --members 20 --member-reads 4 \
+    --roles 2 --channels 3 --permission-reads 20
