@@ -231,7 +231,7 @@ impl Core {
             && let Some(nonce) = &request.nonce
             && let Some(earlier) = self.earlier_with_nonce(actor, channel_id, nonce).await?
         {
-            let options = RenderOptions { viewer: Some(actor.id()), nonce: true, channel_type: None };
+            let options = RenderOptions { viewer: Some(actor.id()), nonce: true, channel_type: None, fresh: false };
             return self.render_message(&earlier, options).await;
         }
 

@@ -127,7 +127,7 @@ impl Core {
         name: &'static str,
     ) -> Result<Message> {
         let created = name == "MESSAGE_CREATE";
-        let options = RenderOptions { viewer: None, nonce: created, channel_type: Some(channel.kind) };
+        let options = RenderOptions { viewer: None, nonce: created, channel_type: Some(channel.kind), fresh: created };
         let mut message = self.render_message(record, options).await?;
         if !created {
             // Discord never replays text-to-speech on an update.

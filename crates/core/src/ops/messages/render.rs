@@ -25,6 +25,9 @@ pub(crate) struct RenderOptions {
     pub(crate) nonce: bool,
     /// Gateway payloads name the channel's type.
     pub(crate) channel_type: Option<ChannelType>,
+    /// The messages were created just now, so they have no reactions to read (that read was
+    /// an eighth of a message create's CPU).
+    pub(crate) fresh: bool,
 }
 
 /// The user object of a webhook's messages: the webhook's id and name, as Discord shows them.
@@ -167,12 +170,14 @@ impl Core {
         }
         let ids: Vec<Id<MessageMarker>> = records.iter().map(|r| r.id).collect();
         let mut reactions: HashMap<Id<MessageMarker>, Vec<Reaction>> = HashMap::new();
-        for summary in store.reactions(&ids, options.viewer).await? {
-            reactions.entry(summary.message_id).or_default().push(reaction(&summary));
+        if !options.fresh {
+            for summary in store.reactions(&ids, options.viewer).await? {
+                reactions.entry(summary.message_id).or_default().push(reaction(&summary));
+            }
         }
 
         let people = People { users, members };
-        let nested = RenderOptions { nonce: false, channel_type: None, ..options };
+        let nested = RenderOptions { nonce: false, channel_type: None, fresh: false, ..options };
         let mut out = Vec::with_capacity(records.len());
         for r in records {
             let mut message = people.build(r, options);
