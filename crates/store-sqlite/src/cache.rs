@@ -1,6 +1,6 @@
 //! A read-through cache of the small, read-mostly records every request looks up (the
-//! caller's token hash, user and bot application; the guild, its roles and the caller's
-//! membership), so a message create or a history page costs one indexed read of its own data
+//! caller's token hash, user and bot application; the guild, its roles, its channels and the
+//! caller's membership), so a message create or a history page costs one indexed read of its own data
 //! instead of half a dozen.
 //!
 //! Invalidation is deliberately coarse and therefore easy to keep right: a global generation

@@ -124,16 +124,22 @@ impl ChannelStore for SqliteStore {
     }
 
     async fn guild_channels(&self, guild: Id<GuildMarker>) -> StoreResult<Vec<Channel>> {
-        self.read(move |conn| {
-            let rows = rows(
-                conn,
-                "SELECT data, last_message_id FROM channels WHERE guild_id = ? ORDER BY position, id",
-                [sql_id(guild)],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)),
-            )?;
-            rows.iter().map(|(d, l)| decode_channel(d, *l)).collect()
-        })
-        .await
+        let channels = self
+            .cached(
+                |c| &c.guild_channels,
+                sql_id(guild),
+                move |conn| {
+                    let rows = rows(
+                        conn,
+                        "SELECT data, last_message_id FROM channels WHERE guild_id = ? ORDER BY position, id",
+                        [sql_id(guild)],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)),
+                    )?;
+                    rows.iter().map(|(d, l)| decode_channel(d, *l)).collect()
+                },
+            )
+            .await?;
+        Ok(channels.into_iter().map(|c| self.caches().with_last_message(c)).collect())
     }
 
     async fn dm_channel(&self, a: Id<UserMarker>, b: Id<UserMarker>) -> StoreResult<Option<Channel>> {

@@ -279,6 +279,7 @@ pub(crate) struct Caches {
     pub(crate) roles: cache::Slot<i64, Vec<guildhall_model::guild::Role>>,
     pub(crate) member: cache::Slot<(i64, i64), Option<guildhall_store::MemberRecord>>,
     pub(crate) channel: cache::Slot<i64, Option<guildhall_model::channel::Channel>>,
+    pub(crate) guild_channels: cache::Slot<i64, Vec<guildhall_model::channel::Channel>>,
     /// Each channel's newest message id as written by this process. Message creates do not
     /// invalidate the cache (they would empty it at every message), so a cached channel's
     /// `last_message_id` may be old: reads take the larger of the two.

@@ -64,7 +64,9 @@ async fn cached_reads_follow_every_write() {
     let mut channel = Channel::new(channel_id, ChannelType::GuildText);
     channel.guild_id = Some(guild);
     channel.name = Some(Nullable::Value("general".into()));
+    assert!(store.guild_channels(guild).await.unwrap().is_empty());
     store.create_channel(&channel).await.unwrap();
+    assert_eq!(store.guild_channels(guild).await.unwrap().len(), 1, "a new channel is listed at once");
     assert_eq!(store.channel(channel_id).await.unwrap().unwrap().last_message_id, None);
     let first: Id<MessageMarker> = ids.next(now + 1);
     store.create_message(&MessageRecord::new(first, channel_id, Some(guild), user, "one")).await.unwrap();
@@ -78,9 +80,14 @@ async fn cached_reads_follow_every_write() {
     store.update_channel(&channel).await.unwrap();
     let read = store.channel(channel_id).await.unwrap().unwrap();
     assert_eq!(read.name, Some(Nullable::Value("renamed".into())));
+    let listed = store.guild_channels(guild).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, read.name);
+    assert_eq!(listed[0].last_message_id, Some(Nullable::Value(batch[2].id)));
     assert_eq!(read.last_message_id, Some(Nullable::Value(batch[2].id)));
     store.delete_channel(channel_id).await.unwrap();
     assert_eq!(store.channel(channel_id).await.unwrap(), None);
+    assert!(store.guild_channels(guild).await.unwrap().is_empty());
 
     // users(): cached and uncached ids together, duplicates once.
     let other: Id<UserMarker> = ids.next(now + 10);
