@@ -91,6 +91,10 @@ struct Phase {
     corrupt: u64,
     seconds: f64,
     cpu_us: u64,
+    /// The kernel's UDP receive/send buffer overflows during the phase (box-wide, from
+    /// /proc/net/snmp): tells a full socket queue apart from a packet the forwarder never sent.
+    rcvbuf_errors: u64,
+    sndbuf_errors: u64,
 }
 
 impl Phase {
@@ -200,7 +204,9 @@ fn report_phase(report: &mut Report, prefix: &str, phase: &Phase) {
         .figure(format!("{prefix}latency_max"), phase.latency_us.max() as f64 / 1000.0, "ms")
         .figure(format!("{prefix}loss"), phase.loss_pct(), "%")
         .figure(format!("{prefix}worst_stream_loss"), phase.worst_stream_loss, "%")
-        .figure(format!("{prefix}corrupt"), phase.corrupt as f64, "packets");
+        .figure(format!("{prefix}corrupt"), phase.corrupt as f64, "packets")
+        .figure(format!("{prefix}udp_rcvbuf_errors"), phase.rcvbuf_errors as f64, "packets")
+        .figure(format!("{prefix}udp_sndbuf_errors"), phase.sndbuf_errors as f64, "packets");
 }
 
 /// Every participant's handshake, `join_concurrency` at a time, in seed order.
@@ -268,23 +274,29 @@ async fn register_all(endpoints: &[Endpoint], addr: std::net::SocketAddr) -> any
         if !ok {
             bail!("the baseline forwarder did not acknowledge a registration");
         }
-        plain.push(Endpoint { udp: Arc::new(udp), seal: Arc::new(Seal::Plain), media: addr, ..e.clone() });
+        plain.push(Endpoint { udp: Arc::new(udp.into_std()?), seal: Arc::new(Seal::Plain), media: addr, ..e.clone() });
     }
     Ok(plain)
 }
+
+/// Threads that drain the participants' sockets (each takes an equal share of them).
+const LISTENER_THREADS: usize = 2;
 
 /// Speakers talk for `--seconds`; everyone listens until half a second after the last packet.
 /// The process's CPU is sampled from the first packet to the end of that grace period.
 async fn run_phase(endpoints: &[Endpoint], pid: u32, args: &Args) -> anyhow::Result<Phase> {
     let packets = u32::try_from(args.seconds * 1000 / FRAME.as_millis() as u64)?;
-    let clock = Instant::now();
     let start = tokio::time::Instant::now() + Duration::from_millis(200);
     let grace = Duration::from_millis(500);
-    let until = start + FRAME * packets + grace;
+    let until = (start + FRAME * packets + grace).into_std();
     let histogram = voice_media::new_histogram()?;
+    let groups = endpoints.len().div_ceil(LISTENER_THREADS).max(1);
     let listeners: Vec<_> = endpoints
-        .iter()
-        .map(|e| tokio::spawn(voice_media::listen(e.clone(), clock, until, histogram.clone())))
+        .chunks(groups)
+        .map(|group| {
+            let (group, histogram) = (group.to_vec(), histogram.clone());
+            tokio::task::spawn_blocking(move || voice_media::listen_group(&group, until, &histogram))
+        })
         .collect();
     let speakers: Vec<_> = endpoints
         .iter()
@@ -293,21 +305,24 @@ async fn run_phase(endpoints: &[Endpoint], pid: u32, args: &Args) -> anyhow::Res
         .map(|(k, e)| {
             // Spread the speakers over the 20 ms frame, as independent clients would be.
             let offset = FRAME * u32::try_from(k).unwrap_or(0) / u32::try_from(args.speakers * args.channels).unwrap_or(1);
-            (e.ssrc, e.channel, tokio::spawn(voice_media::speak(e.clone(), clock, start + offset, packets, args.payload)))
+            (e.ssrc, e.channel, tokio::spawn(voice_media::speak(e.clone(), start + offset, packets, args.payload)))
         })
         .collect();
     tokio::time::sleep_until(start).await;
+    let udp_before = udp_errors();
     let cpu_before: ProcSample = proc::sample(pid)?;
     let mut sent = Vec::new();
     for (ssrc, channel, task) in speakers {
         sent.push((ssrc, channel, task.await?));
     }
     let send_end = Instant::now();
-    let mut received: Vec<(Endpoint, Received)> = Vec::new();
-    for (e, task) in endpoints.iter().zip(listeners) {
-        received.push((e.clone(), task.await?));
+    let mut all: Vec<Received> = Vec::with_capacity(endpoints.len());
+    for task in listeners {
+        all.extend(task.await?);
     }
+    let received: Vec<(&Endpoint, Received)> = endpoints.iter().zip(all).collect();
     let cpu_after = proc::sample(pid)?;
+    let udp_after = udp_errors();
     let (cpu_us, _) = proc::delta(&cpu_before, &cpu_after);
     let seconds = send_end.duration_since(cpu_before.at).as_secs_f64().max(1e-3);
 
@@ -319,6 +334,8 @@ async fn run_phase(endpoints: &[Endpoint], pid: u32, args: &Args) -> anyhow::Res
         corrupt: 0,
         seconds,
         cpu_us,
+        rcvbuf_errors: udp_after.0.saturating_sub(udp_before.0),
+        sndbuf_errors: udp_after.1.saturating_sub(udp_before.1),
     };
     for (e, r) in &received {
         phase.corrupt += r.corrupt;
@@ -337,4 +354,15 @@ async fn run_phase(endpoints: &[Endpoint], pid: u32, args: &Args) -> anyhow::Res
         }
     }
     Ok(phase)
+}
+
+/// (RcvbufErrors, SndbufErrors) of the `Udp:` lines of /proc/net/snmp; zeros if unreadable.
+fn udp_errors() -> (u64, u64) {
+    let Ok(snmp) = std::fs::read_to_string("/proc/net/snmp") else { return (0, 0) };
+    let mut lines = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (lines.next(), lines.next()) else { return (0, 0) };
+    let field = |name: &str| {
+        names.split_whitespace().position(|n| n == name).and_then(|i| values.split_whitespace().nth(i)?.parse().ok())
+    };
+    (field("RcvbufErrors").unwrap_or(0), field("SndbufErrors").unwrap_or(0))
 }

@@ -42,7 +42,10 @@ pub(crate) struct JoinSpec {
 /// and the tasks keeping its two WebSockets alive (aborted on drop).
 #[derive(Debug)]
 pub(crate) struct Joined {
-    pub(crate) udp: Arc<UdpSocket>,
+    /// A plain (non-blocking) std socket, no longer registered with tokio: the listener
+    /// threads drain it on their own schedule (see `voice_media`), and a socket nobody waits
+    /// on costs the sender (the server, on loopback) no wakeup per datagram.
+    pub(crate) udp: Arc<std::net::UdpSocket>,
     pub(crate) ssrc: u32,
     pub(crate) mode: Mode,
     /// SESSION_DESCRIPTION `secret_key`.
@@ -165,7 +168,7 @@ pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joi
     let (voice_tx, voice_rx) = tokio::sync::mpsc::unbounded_channel();
     let voice_keeper = tokio::spawn(keep_voice(voice, heartbeat, voice_rx));
     Ok(Joined {
-        udp: Arc::new(udp),
+        udp: Arc::new(udp.into_std()?),
         ssrc,
         mode: spec.mode,
         key,
