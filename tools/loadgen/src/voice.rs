@@ -118,11 +118,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
         bail!("need at least one channel, one speaker and someone to hear it");
     }
     let total = args.channels * per_channel;
-    let plan = SeedPlan {
-        users: u32::try_from(total)?,
-        voice_channels: u32::try_from(args.channels)?,
-        ..SeedPlan::default()
-    };
+    let plan =
+        SeedPlan { users: u32::try_from(total)?, voice_channels: u32::try_from(args.channels)?, ..SeedPlan::default() };
     let server = Server::start(&args.server, &plan, &[]).await?;
     let mode = args.mode.mode();
     let mut report = Report::new("voice");
@@ -175,16 +172,8 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
             .ratio("latency_p99_vs_baseline", guildhall.latency_ms(0.99), base.latency_ms(0.99));
         // Packets per server CPU-second: the throughput one core would give, which on a shared
         // 2-core box compares better than wall-clock rates that the clients also bound.
-        report.ratio(
-            "packets_per_cpu_s_vs_baseline",
-            1.0 / guildhall.cpu_per_packet(),
-            1.0 / base.cpu_per_packet(),
-        );
-        report.figure(
-            "added_latency_p99_over_baseline",
-            guildhall.latency_ms(0.99) - base.latency_ms(0.99),
-            "ms",
-        );
+        report.ratio("packets_per_cpu_s_vs_baseline", 1.0 / guildhall.cpu_per_packet(), 1.0 / base.cpu_per_packet());
+        report.figure("added_latency_p99_over_baseline", guildhall.latency_ms(0.99) - base.latency_ms(0.99), "ms");
     }
     drop(joined);
     if guildhall.delivered == 0 {
@@ -304,7 +293,8 @@ async fn run_phase(endpoints: &[Endpoint], pid: u32, args: &Args) -> anyhow::Res
         .enumerate()
         .map(|(k, e)| {
             // Spread the speakers over the 20 ms frame, as independent clients would be.
-            let offset = FRAME * u32::try_from(k).unwrap_or(0) / u32::try_from(args.speakers * args.channels).unwrap_or(1);
+            let offset =
+                FRAME * u32::try_from(k).unwrap_or(0) / u32::try_from(args.speakers * args.channels).unwrap_or(1);
             (e.ssrc, e.channel, tokio::spawn(voice_media::speak(e.clone(), start + offset, packets, args.payload)))
         })
         .collect();

@@ -139,7 +139,8 @@ pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joi
         let message = next_json(&mut voice).await?;
         match message["op"].as_u64() {
             Some(8) => {
-                heartbeat = Duration::from_millis(message["d"]["heartbeat_interval"].as_f64().unwrap_or(13_750.0) as u64)
+                heartbeat =
+                    Duration::from_millis(message["d"]["heartbeat_interval"].as_f64().unwrap_or(13_750.0) as u64)
             }
             Some(2) => break message["d"].clone(),
             _ => {}

@@ -5,10 +5,10 @@
 //! header) and the sampled ones open each packet to read the send time (added latency).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::io::IoSliceMut;
+use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use guildhall_voice_proto::crypto::{Cipher, OVERHEAD};
@@ -63,12 +63,7 @@ pub(crate) struct Received {
 }
 
 /// Sends `packets` packets, one per [`FRAME`] from `start`; returns how many went out.
-pub(crate) async fn speak(
-    endpoint: Endpoint,
-    start: tokio::time::Instant,
-    packets: u32,
-    payload_len: usize,
-) -> u32 {
+pub(crate) async fn speak(endpoint: Endpoint, start: tokio::time::Instant, packets: u32, payload_len: usize) -> u32 {
     let mut tick = tokio::time::interval_at(start, FRAME);
     // Burst: a late tick is made up, so every speaker sends exactly `packets`.
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
@@ -140,8 +135,7 @@ pub(crate) fn listen_group(endpoints: &[Endpoint], until: Instant, latency_us: &
             loop {
                 got.clear();
                 {
-                    let mut slices: Vec<[IoSliceMut<'_>; 1]> =
-                        bufs.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
+                    let mut slices: Vec<[IoSliceMut<'_>; 1]> = bufs.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
                     let Ok(msgs) = recvmmsg(
                         endpoint.udp.as_raw_fd(),
                         &mut headers,
