@@ -522,4 +522,38 @@ mod tests {
             assert_eq!(plain, b"opus");
         }
     }
+
+    #[test]
+    fn batch_collects_many_datagrams_and_matches_handle() {
+        let now = Instant::now();
+        let addrs: Vec<SocketAddr> = (1..=3).map(|i| SocketAddr::from(([192, 0, 2, i], 1000))).collect();
+        let mut sfu = Sfu::new();
+        let mut twin = Sfu::new();
+        let mut batch = Batch::new();
+        for (ssrc, &addr) in (1u32..=3).zip(&addrs) {
+            for s in [&mut sfu, &mut twin] {
+                s.add(ssrc, 1, u64::from(ssrc));
+                s.set_cipher(ssrc, Cipher::new(Mode::Aes256GcmRtpsize, &[ssrc as u8; 32]));
+            }
+            sfu.handle_batch(now, addr, &discovery::request(ssrc), &mut batch);
+            twin.handle(now, addr, &discovery::request(ssrc), &mut Vec::new());
+        }
+        assert_eq!(batch.len(), 3, "one discovery reply each, appended");
+        assert_eq!(batch.get(2).map(|(to, d)| (to, d.len())), Some((addrs[2], discovery::PACKET_LEN)));
+        batch.clear();
+        assert!(batch.is_empty() && batch.bytes() == 0);
+
+        let sender = Cipher::new(Mode::Aes256GcmRtpsize, &[1; 32]);
+        let mut expected = Vec::new();
+        for i in 0..2u8 {
+            let mut packet = Vec::new();
+            sender.seal(&[0x80, 0x78, 0, i, 0, 0, 0, 0, 0, 0, 0, 1], b"opus", u32::from(i), &mut packet).unwrap();
+            sfu.handle_batch(now, addrs[0], &packet, &mut batch);
+            twin.handle(now, addrs[0], &packet, &mut expected);
+        }
+        let got: Vec<Transmit> = batch.iter().map(|(to, data)| Transmit { to, data: data.to_vec() }).collect();
+        assert_eq!(got, expected, "same datagrams, same order, same counters");
+        assert_eq!(got.len(), 4);
+        assert_eq!(sfu.stats(), twin.stats());
+    }
 }
