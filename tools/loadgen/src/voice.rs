@@ -102,7 +102,8 @@ impl Phase {
         self.delivered as f64 / self.seconds
     }
     fn cpu_per_packet(&self) -> f64 {
-        if self.delivered == 0 { f64::NAN } else { self.cpu_us as f64 / self.delivered as f64 }
+        // No tick of CPU (/proc counts in 10 ms ticks) is no measurement, not zero cost.
+        if self.delivered == 0 || self.cpu_us == 0 { f64::NAN } else { self.cpu_us as f64 / self.delivered as f64 }
     }
     fn loss_pct(&self) -> f64 {
         if self.expected == 0 { f64::NAN } else { 100.0 * (1.0 - self.delivered as f64 / self.expected as f64) }
