@@ -9,10 +9,12 @@
 //! nothing happens unless a datagram arrives, so a silent channel costs nothing.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::time::Instant;
 
-use crate::crypto::{Cipher, Mode, OVERHEAD};
+use crate::crypto::{Cipher, Mode};
 use crate::discovery;
 use crate::rtp::{self, Kind};
 
@@ -22,6 +24,97 @@ pub struct Transmit {
     pub to: SocketAddr,
     pub data: Vec<u8>,
 }
+
+/// The datagrams one or more [`Sfu::handle_batch`] calls produced, packed back to back in one
+/// buffer that is reused from batch to batch: forwarding a packet to a thousand listeners
+/// allocates nothing once the buffer has grown, and the driver hands the whole batch to one
+/// `sendmmsg`.
+#[derive(Debug, Default)]
+pub struct Batch {
+    buf: Vec<u8>,
+    items: Vec<(SocketAddr, Range<usize>)>,
+}
+
+impl Batch {
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// Forgets the datagrams, keeping the memory.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.items.clear();
+    }
+
+    /// Datagrams in the batch.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Total payload bytes of the batch.
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The `i`-th datagram: destination and bytes.
+    pub fn get(&self, i: usize) -> Option<(SocketAddr, &[u8])> {
+        let (to, range) = self.items.get(i)?;
+        Some((*to, self.buf.get(range.clone())?))
+    }
+
+    /// The datagrams in the order they were produced.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (SocketAddr, &[u8])> + '_ {
+        self.items.iter().map(|(to, range)| (*to, &self.buf[range.clone()]))
+    }
+
+    /// Appends one datagram written by `write` (which appends to the buffer it is given); if
+    /// `write` fails, nothing is added.
+    fn push_with<E>(&mut self, to: SocketAddr, write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
+        let start = self.buf.len();
+        match write(&mut self.buf) {
+            Ok(()) => {
+                self.items.push((to, start..self.buf.len()));
+                Ok(())
+            }
+            Err(e) => {
+                self.buf.truncate(start);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// SSRCs and room ids are handed out by the server, not chosen by peers, so the map needs no
+/// flooding-resistant hash; SipHash was a visible share of the per-listener cost of fan-out.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing: the high bits hashbrown uses get every input bit mixed in.
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
 /// Counters since the SFU was created. Every datagram passed to [`Sfu::handle`] is counted in
 /// `received` and in exactly one of `rtp`, `discovery`, `keepalives`, `rtcp` and the `dropped_*`
@@ -74,9 +167,11 @@ struct Participant {
 /// The forwarding state of one UDP socket.
 #[derive(Debug, Default)]
 pub struct Sfu {
-    participants: HashMap<u32, Participant>,
+    participants: IdMap<u32, Participant>,
     /// SSRCs per room, in joining order (which fixes the order of a packet's transmits).
-    rooms: HashMap<u64, Vec<u32>>,
+    rooms: IdMap<u64, Vec<u32>>,
+    /// The batch [`Sfu::handle`] fills before copying it out as [`Transmit`]s.
+    compat: Batch,
     /// The plaintext of the packet being forwarded, reused so forwarding allocates only the
     /// outgoing datagrams.
     scratch: Vec<u8>,
@@ -197,6 +292,16 @@ impl Sfu {
     /// its room that has a key and an address and is not deafened. A packet that opens and is
     /// newer than any before moves its sender to `from`. RTCP and anything else → dropped.
     pub fn handle(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Vec<Transmit>) {
+        let mut batch = std::mem::take(&mut self.compat);
+        batch.clear();
+        self.handle_batch(now, from, data, &mut batch);
+        out.extend(batch.iter().map(|(to, data)| Transmit { to, data: data.to_vec() }));
+        self.compat = batch;
+    }
+
+    /// [`Sfu::handle`] for drivers: the datagrams to send are appended to `out` (not cleared
+    /// here, so one batch can collect the answers to many received datagrams).
+    pub fn handle_batch(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Batch) {
         self.stats.received += 1;
         match rtp::classify(data) {
             Kind::Discovery => self.discovery(now, from, data, out),
@@ -215,7 +320,7 @@ impl Sfu {
         }
     }
 
-    fn discovery(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Vec<Transmit>) {
+    fn discovery(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Batch) {
         let Some(ssrc) = discovery::parse_request(data) else {
             self.stats.dropped_malformed += 1;
             return;
@@ -234,7 +339,11 @@ impl Sfu {
         }
         p.last_received = Some(now);
         self.stats.discovery += 1;
-        out.push(Transmit { to: from, data: discovery::response(ssrc, from).to_vec() });
+        let reply = discovery::response(ssrc, from);
+        let _ = out.push_with(from, |buf| {
+            buf.extend_from_slice(&reply);
+            Ok::<(), ()>(())
+        });
     }
 
     fn keepalive(&mut self, now: Instant, from: SocketAddr, data: &[u8]) {
@@ -253,7 +362,7 @@ impl Sfu {
         }
     }
 
-    fn rtp(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Vec<Transmit>) {
+    fn rtp(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Batch) {
         let Ok(header) = rtp::parse_rtp(data) else {
             self.stats.dropped_malformed += 1;
             return;
@@ -301,11 +410,10 @@ impl Sfu {
             let (Some(cipher), Some(to), false) = (&receiver.cipher, receiver.addr, receiver.deafened) else {
                 continue;
             };
-            let mut packet = Vec::with_capacity(prefix.len() + self.scratch.len() + OVERHEAD);
+            let counter = receiver.tx_counter;
             // Sealing fails only for inputs over the AEAD's size limit, far beyond a datagram.
-            if cipher.seal(prefix, &self.scratch, receiver.tx_counter, &mut packet).is_ok() {
-                receiver.tx_counter = receiver.tx_counter.wrapping_add(1);
-                out.push(Transmit { to, data: packet });
+            if out.push_with(to, |buf| cipher.seal(prefix, &self.scratch, counter, buf)).is_ok() {
+                receiver.tx_counter = counter.wrapping_add(1);
                 self.stats.forwarded += 1;
             }
         }
@@ -413,5 +521,39 @@ mod tests {
             assert_eq!(receiver.open(&out[0].data, 12, &mut plain), Ok(expected));
             assert_eq!(plain, b"opus");
         }
+    }
+
+    #[test]
+    fn batch_collects_many_datagrams_and_matches_handle() {
+        let now = Instant::now();
+        let addrs: Vec<SocketAddr> = (1..=3).map(|i| SocketAddr::from(([192, 0, 2, i], 1000))).collect();
+        let mut sfu = Sfu::new();
+        let mut twin = Sfu::new();
+        let mut batch = Batch::new();
+        for (ssrc, &addr) in (1u32..=3).zip(&addrs) {
+            for s in [&mut sfu, &mut twin] {
+                s.add(ssrc, 1, u64::from(ssrc));
+                s.set_cipher(ssrc, Cipher::new(Mode::Aes256GcmRtpsize, &[ssrc as u8; 32]));
+            }
+            sfu.handle_batch(now, addr, &discovery::request(ssrc), &mut batch);
+            twin.handle(now, addr, &discovery::request(ssrc), &mut Vec::new());
+        }
+        assert_eq!(batch.len(), 3, "one discovery reply each, appended");
+        assert_eq!(batch.get(2).map(|(to, d)| (to, d.len())), Some((addrs[2], discovery::PACKET_LEN)));
+        batch.clear();
+        assert!(batch.is_empty() && batch.bytes() == 0);
+
+        let sender = Cipher::new(Mode::Aes256GcmRtpsize, &[1; 32]);
+        let mut expected = Vec::new();
+        for i in 0..2u8 {
+            let mut packet = Vec::new();
+            sender.seal(&[0x80, 0x78, 0, i, 0, 0, 0, 0, 0, 0, 0, 1], b"opus", u32::from(i), &mut packet).unwrap();
+            sfu.handle_batch(now, addrs[0], &packet, &mut batch);
+            twin.handle(now, addrs[0], &packet, &mut expected);
+        }
+        let got: Vec<Transmit> = batch.iter().map(|(to, data)| Transmit { to, data: data.to_vec() }).collect();
+        assert_eq!(got, expected, "same datagrams, same order, same counters");
+        assert_eq!(got.len(), 4);
+        assert_eq!(sfu.stats(), twin.stats());
     }
 }

@@ -7,8 +7,9 @@
 //!   a task driving the sans-IO [`guildhall_voice_proto::signal::Connection`].
 //! - One OS thread owns the UDP socket and the sans-IO [`guildhall_voice_proto::sfu::Sfu`]
 //!   (sfu-stack.md §4: no per-packet work on the work-stealing runtime). Signalling reaches it
-//!   through a command queue that the thread drains before each datagram, so a mute or move is
-//!   in force for the very next packet, and a silent server does no work at all.
+//!   through a command queue that the thread drains before handling each batch of datagrams it
+//!   read (`recvmmsg`), so a mute or move is in force for the very next packet, and a silent
+//!   server does no work at all.
 //!
 //! The boundary between signalling and SFU is that command queue: nothing else is shared, so
 //! the SFU can later move to its own process.
