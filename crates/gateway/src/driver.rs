@@ -38,6 +38,14 @@ struct ConnectQuery {
 /// enforces Discord's 4096 bytes below it with a proper 4002.
 const MAX_MESSAGE: usize = 64 * 1024;
 
+/// The WebSocket layer's read buffer (tungstenite allocates it eagerly, 128 KiB by default):
+/// client frames are at most 4096 bytes, so a small one serves and idle sessions stay cheap.
+const READ_BUFFER: usize = 4 * 1024;
+
+/// Bytes of written frames held before they go to the socket; `flush` writes them at the end of
+/// every batch anyway.
+const WRITE_BUFFER: usize = 16 * 1024;
+
 /// Dispatches written per wake-up before yielding to read the socket again.
 const BATCH: usize = 64;
 
@@ -57,9 +65,13 @@ async fn upgrade(
 ) -> Response {
     // A query that does not parse is treated like a missing one; `v` is checked after the upgrade.
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    ws.max_message_size(MAX_MESSAGE).max_frame_size(MAX_MESSAGE).on_upgrade(move |socket| async move {
-        serve(hub, socket, query).await;
-    })
+    ws.max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .on_upgrade(move |socket| async move {
+            serve(hub, socket, query).await;
+        })
 }
 
 /// Checks the query: a bad version is 4012, an encoding other than JSON or an unknown
