@@ -13,6 +13,7 @@
 mod baseline_udp;
 mod baseline_ws;
 mod fanout;
+mod gateway_client;
 mod gateway_idle;
 mod net;
 mod proc;
@@ -49,6 +50,8 @@ enum Mode {
     /// The bare recvmmsg/sendmmsg UDP forwarder (run as a child process by `voice`).
     #[command(hide = true)]
     BaselineUdp(baseline_udp::Args),
+    #[command(hide = true)]
+    GatewayIdleWorker(gateway_idle::WorkerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +66,7 @@ fn main() -> anyhow::Result<()> {
             Mode::Voice(args) => voice::run(args).await?.print(),
             Mode::BaselineWs(args) => baseline_ws::serve(args).await?,
             Mode::BaselineUdp(args) => baseline_udp::serve(args).await?,
+            Mode::GatewayIdleWorker(args) => gateway_idle::worker(args).await?,
         }
         Ok(())
     })
