@@ -211,7 +211,11 @@ impl Session {
         mut stop: tokio::sync::watch::Receiver<bool>,
         mut on_frame: impl FnMut(&[u8], Instant),
     ) -> anyhow::Result<()> {
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + self.heartbeat, self.heartbeat);
+        // Like real clients, the first heartbeat comes after `interval × jitter` (jitter in [0, 1)),
+        // so N sessions spread their heartbeats over the interval.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let first = self.heartbeat.mul_f64(f64::from(nanos % 1000) / 1000.0);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + first, self.heartbeat);
         loop {
             tokio::select! {
                 message = self.ws.next() => {

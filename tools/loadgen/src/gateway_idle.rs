@@ -36,8 +36,9 @@ pub(crate) struct Args {
     /// Concurrent connect+identify handshakes per process.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
-    /// Seconds of idle CPU measurement once every session is open.
-    #[arg(long, default_value_t = 10.0)]
+    /// Seconds of idle measurement once every session is open (≥ the 41.25 s heartbeat interval
+    /// to see every session heartbeat once).
+    #[arg(long, default_value_t = 45.0)]
     idle_secs: f64,
 }
 
@@ -103,7 +104,10 @@ impl Holder {
                         alive.fetch_add(1, Ordering::Relaxed);
                         // The session lives on in its own task after the handshake.
                         tokio::spawn(async move {
-                            if let Err(e) = session.run(stop, |_, _| {}).await {
+                            let stopping = stop.clone();
+                            if let Err(e) = session.run(stop, |_, _| {}).await
+                                && !*stopping.borrow()
+                            {
                                 eprintln!("loadgen: session {global} ended: {e:#}");
                             }
                             alive.fetch_sub(1, Ordering::Relaxed);
@@ -285,6 +289,12 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
         .figure(
             "rss_per_session_avg",
             (full.rss_bytes as f64 - empty.rss_bytes as f64) / alive.max(1) as f64 / 1024.0,
+            "KiB",
+        )
+        .figure("rss_after_idle", mb(idle_end.rss_bytes), "MiB")
+        .figure(
+            "rss_per_session_after_idle",
+            (idle_end.rss_bytes as f64 - empty.rss_bytes as f64) / alive.max(1) as f64 / 1024.0,
             "KiB",
         )
         .figure("identify_rate", alive as f64 / open_secs.max(1e-9), "/s")
