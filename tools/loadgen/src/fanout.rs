@@ -98,6 +98,8 @@ struct Phase {
     cpu_percent: f64,
     frame_len: usize,
     failed_sends: usize,
+    /// Sessions that ended during the run (closed by the server, reset).
+    lost: usize,
 }
 
 /// Opens `tokens.len()` sessions to `addr` + `path`.
@@ -138,10 +140,19 @@ where
     let n = sessions.len();
     let tracker = Arc::new(Tracker::new(args.messages));
     let (stop, _) = watch::channel(false);
+    let lost = Arc::new(AtomicUsize::new(0));
     for session in sessions {
-        let tracker = tracker.clone();
+        let (tracker, lost) = (tracker.clone(), lost.clone());
         let stop = stop.subscribe();
-        tokio::spawn(async move { session.run(stop, |json, at| tracker.on_frame(json, at)).await });
+        let stopping = stop.clone();
+        tokio::spawn(async move {
+            if let Err(e) = session.run(stop, |json, at| tracker.on_frame(json, at)).await
+                && !*stopping.borrow()
+                && lost.fetch_add(1, Ordering::Relaxed) < 3
+            {
+                eprintln!("loadgen: session ended during the run: {e:#}");
+            }
+        });
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = sample()?;
@@ -168,6 +179,7 @@ where
     let after = sample()?;
     while posts.join_next().await.is_some() {}
     let _ = stop.send(true);
+    let lost = lost.load(Ordering::Relaxed);
 
     let first_sent = sent_ns.first().copied().unwrap_or(0);
     let mut latencies = hdrhistogram::Histogram::<u64>::new(3)?;
@@ -196,6 +208,7 @@ where
         cpu_percent: cpu_us as f64 / (wall * 1e6) * 100.0,
         frame_len: tracker.frame_len.load(Ordering::Relaxed),
         failed_sends: failed.load(Ordering::Relaxed),
+        lost,
     })
 }
 
@@ -275,6 +288,7 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
             .figure(format!("{c}.frame_bytes"), gh.frame_len as f64, "B")
             .figure(format!("{c}.messages_complete"), gh.complete as f64, "")
             .figure(format!("{c}.failed_posts"), gh.failed_sends as f64, "")
+            .figure(format!("{c}.sessions_lost"), gh.lost as f64, "")
             .figure(format!("{c}.latency_p50"), gh.p50_ms, "ms")
             .figure(format!("{c}.latency_p99"), gh.p99_ms, "ms")
             .figure(format!("{c}.latency_max"), gh.max_ms, "ms")

@@ -253,9 +253,14 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
     let half_secs = started.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let half = server.sample()?;
+    // Steady state of the first half: every session has heartbeated once (the server then
+    // forgets the READY and GUILD_CREATE it kept for a RESUME).
+    tokio::time::sleep(Duration::from_secs_f64(args.idle_secs)).await;
+    let half_idle = server.sample()?;
     let resumed = Instant::now();
     let (alive, failed) = sessions.open_until(n).await?;
     let open_secs = half_secs + resumed.elapsed().as_secs_f64();
+    let second_half = alive.saturating_sub(half_alive).max(1) as f64;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let full = server.sample()?;
 
@@ -272,7 +277,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
     }
 
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let slope = (full.rss_bytes as f64 - half.rss_bytes as f64) / (alive.saturating_sub(half_alive)).max(1) as f64;
+    // Fresh: from the first half in steady state to all open; steady: both halves heartbeated.
+    let slope = (full.rss_bytes as f64 - half_idle.rss_bytes as f64) / second_half;
+    let steady = (idle_end.rss_bytes as f64 - half_idle.rss_bytes as f64) / second_half;
     let mut report = Report::new("gateway-idle");
     report
         .param("sessions", n)
@@ -285,7 +292,9 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
         .figure("rss_empty", mb(empty.rss_bytes), "MiB")
         .figure("rss_half", mb(half.rss_bytes), "MiB")
         .figure("rss_full", mb(full.rss_bytes), "MiB")
-        .figure("rss_per_session_slope", slope / 1024.0, "KiB")
+        .figure("rss_half_idle", mb(half_idle.rss_bytes), "MiB")
+        .figure("rss_per_session_slope_fresh", slope / 1024.0, "KiB")
+        .figure("rss_per_session_slope_steady", steady / 1024.0, "KiB")
         .figure(
             "rss_per_session_avg",
             (full.rss_bytes as f64 - empty.rss_bytes as f64) / alive.max(1) as f64 / 1024.0,
