@@ -102,33 +102,58 @@ struct Phase {
     lost: usize,
 }
 
-/// Opens `tokens.len()` sessions to `addr` + `path`.
+/// Sessions reading (and heartbeating) from the moment each is READY.
+struct Running {
+    sessions: usize,
+    tracker: Arc<Tracker>,
+    stop: watch::Sender<bool>,
+    lost: Arc<AtomicUsize>,
+}
+
+/// Opens `tokens.len()` sessions to `addr` + `path`; each starts its read loop at once (a
+/// session left unread while thousands of others identify would miss its heartbeat).
 async fn open_all(
     addr: SocketAddr,
     path: &str,
     tokens: &[String],
     compress: Compress,
-    concurrency: usize,
-) -> anyhow::Result<Vec<Session>> {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    args: &Args,
+) -> anyhow::Result<Running> {
+    let tracker = Arc::new(Tracker::new(args.messages));
+    let (stop, _) = watch::channel(false);
+    let lost = Arc::new(AtomicUsize::new(0));
+    let permits = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, token) in tokens.iter().enumerate() {
         let (permits, token, path) = (permits.clone(), token.clone(), path.to_owned());
+        let (tracker, lost, stop) = (tracker.clone(), lost.clone(), stop.subscribe());
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            gateway_client::open(i, addr, &path, &token, compress).await
+            let permit = permits.acquire_owned().await;
+            let session = gateway_client::open(i, addr, &path, &token, compress).await?;
+            drop(permit);
+            tokio::spawn(read(session, tracker, lost, stop));
+            anyhow::Ok(())
         });
     }
-    let mut sessions = Vec::with_capacity(tokens.len());
     while let Some(joined) = tasks.join_next().await {
-        sessions.push(joined?.context("opening a session")?);
+        joined?.context("opening a session")?;
     }
-    Ok(sessions)
+    Ok(Running { sessions: tokens.len(), tracker, stop, lost })
+}
+
+async fn read(session: Session, tracker: Arc<Tracker>, lost: Arc<AtomicUsize>, stop: watch::Receiver<bool>) {
+    let stopping = stop.clone();
+    if let Err(e) = session.run(stop, |json, at| tracker.on_frame(json, at)).await
+        && !*stopping.borrow()
+        && lost.fetch_add(1, Ordering::Relaxed) < 3
+    {
+        eprintln!("loadgen: session ended during the run: {e:#}");
+    }
 }
 
 /// Runs the message phase: `send(i)` triggers message i; returns the measurements.
 async fn measure<F, Fut>(
-    sessions: Vec<Session>,
+    running: Running,
     args: &Args,
     sample: impl Fn() -> anyhow::Result<ProcSample>,
     send: F,
@@ -137,23 +162,7 @@ where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
 {
-    let n = sessions.len();
-    let tracker = Arc::new(Tracker::new(args.messages));
-    let (stop, _) = watch::channel(false);
-    let lost = Arc::new(AtomicUsize::new(0));
-    for session in sessions {
-        let (tracker, lost) = (tracker.clone(), lost.clone());
-        let stop = stop.subscribe();
-        let stopping = stop.clone();
-        tokio::spawn(async move {
-            if let Err(e) = session.run(stop, |json, at| tracker.on_frame(json, at)).await
-                && !*stopping.borrow()
-                && lost.fetch_add(1, Ordering::Relaxed) < 3
-            {
-                eprintln!("loadgen: session ended during the run: {e:#}");
-            }
-        });
-    }
+    let Running { sessions: n, tracker, stop, lost } = running;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = sample()?;
     let start = tokio::time::Instant::now();
@@ -214,7 +223,7 @@ where
 
 async fn guildhall_phase(server: &Server, args: &Args, compress: Compress) -> anyhow::Result<Phase> {
     let tokens: Vec<String> = server.seed.users.iter().map(|u| u.token.clone()).collect();
-    let sessions = open_all(server.addr, "/gateway?v=10&encoding=json", &tokens, compress, args.concurrency).await?;
+    let sessions = open_all(server.addr, "/gateway?v=10&encoding=json", &tokens, compress, args).await?;
     let bot = server.seed.bots.first().context("no seeded bot")?.token.clone();
     let channel = server.seed.text_channels.first().context("no seeded channel")?.id.clone();
     let url = format!("{}/api/v10/channels/{channel}/messages", server.http);
@@ -253,7 +262,7 @@ async fn baseline_phase(args: &Args, compress: Compress, size: usize) -> anyhow:
     let ws = addrs.next().context("no baseline address")??;
     let control = addrs.next().context("no baseline control address")??;
     let tokens = vec![String::new(); args.sessions];
-    let sessions = open_all(ws, "/?v=10&encoding=json", &tokens, compress, args.concurrency).await?;
+    let sessions = open_all(ws, "/?v=10&encoding=json", &tokens, compress, args).await?;
     let stream = Arc::new(tokio::sync::Mutex::new(tokio::net::TcpStream::connect(control).await?));
     let phase = measure(
         sessions,

@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::net;
 
@@ -239,7 +241,11 @@ impl Session {
                     self.ws.send(Message::text(format!("{{\"op\":1,\"d\":{d}}}"))).await?;
                 }
                 _ = stop.changed() => {
-                    let _ = self.ws.close(None).await;
+                    // 1000: the session ends (a logout). Any other close leaves it resumable on
+                    // the server for the resume window, still sequencing events, which would
+                    // load the next phase of a run.
+                    let close = CloseFrame { code: CloseCode::Normal, reason: "".into() };
+                    let _ = self.ws.close(Some(close)).await;
                     return Ok(());
                 }
             }
