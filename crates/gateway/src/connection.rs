@@ -123,6 +123,8 @@ pub struct Connection {
     window_start: Instant,
     window_count: u32,
     out: VecDeque<Output>,
+    /// The sequence number of the last heartbeat, until the driver takes it.
+    acknowledged: Option<u64>,
 }
 
 impl Connection {
@@ -140,6 +142,7 @@ impl Connection {
             window_start: now,
             window_count: 0,
             out,
+            acknowledged: None,
         }
     }
 
@@ -206,7 +209,10 @@ impl Connection {
 
     fn handle_command(&mut self, command: Command, now: Instant) {
         match command {
-            Command::Heartbeat(_) => {
+            Command::Heartbeat(seq) => {
+                if self.phase == Phase::Established {
+                    self.acknowledged = seq.or(self.acknowledged);
+                }
                 self.heartbeat_due = now + self.config.heartbeat_interval + self.config.heartbeat_grace;
                 self.out.push_back(Output::Send(protocol::control_frame(op::HEARTBEAT_ACK, &serde_json::Value::Null)));
             }
@@ -230,6 +236,11 @@ impl Connection {
             Command::RequestGuildMembers(d) => self.out.push_back(Output::RequestGuildMembers(d)),
             Command::Ignored(_) => {}
         }
+    }
+
+    /// The sequence number the client's last heartbeat acknowledged (once).
+    pub fn take_acknowledged(&mut self) -> Option<u64> {
+        self.acknowledged.take()
     }
 
     /// The driver attached a session (IDENTIFY or RESUME succeeded).

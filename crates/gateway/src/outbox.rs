@@ -113,6 +113,24 @@ impl Outbox {
         out
     }
 
+    /// Drops the dispatches up to `seq` that were written to the connection: the client's
+    /// heartbeat says it has them, so a RESUME will not ask for them (one that does anyway gets
+    /// [`ResumeError::Evicted`], as for dispatches dropped for capacity). Without this, an idle
+    /// session would keep its READY and GUILD_CREATEs for its whole life.
+    pub fn forget_through(&mut self, seq: u64) {
+        let seq = seq.min(self.sent);
+        while let Some((front, _)) = self.entries.front()
+            && *front <= seq
+        {
+            self.evicted = *front;
+            self.entries.pop_front();
+        }
+        if self.entries.is_empty() {
+            // Give the memory back: idle sessions are the common case.
+            self.entries = VecDeque::new();
+        }
+    }
+
     /// Rewinds to what a resuming client has seen: everything after `seq` will be sent again.
     pub fn resume_from(&mut self, seq: u64) -> Result<(), ResumeError> {
         if seq > self.last {
@@ -166,6 +184,27 @@ mod tests {
         assert!(o.take_unsent(10).is_empty());
         o.resume_from(0).unwrap();
         assert_eq!(seqs(&o.take_unsent(10)), vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn acknowledged_dispatches_are_forgotten_but_unsent_ones_kept() {
+        let mut o = Outbox::new(8);
+        for n in 0..4 {
+            o.push(frame(n));
+        }
+        o.take_unsent(2);
+        // The client claims 4 but only 1 and 2 were written: 3 and 4 stay.
+        o.forget_through(4);
+        assert_eq!(o.entries.len(), 2);
+        assert!(!o.lost_unsent());
+        assert_eq!(o.resume_from(1), Err(ResumeError::Evicted));
+        o.resume_from(2).unwrap();
+        assert_eq!(seqs(&o.take_unsent(10)), vec![3, 4]);
+        o.forget_through(4);
+        assert_eq!(o.entries.capacity(), 0);
+        o.resume_from(4).unwrap();
+        assert_eq!(o.push(frame(9)), 5);
+        assert_eq!(seqs(&o.take_unsent(10)), vec![5]);
     }
 
     #[test]

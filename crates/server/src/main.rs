@@ -128,7 +128,23 @@ async fn shutdown_signal() {
     }
 }
 
+/// Every gateway session is a socket: the soft open-file limit (often 1024) goes up to the hard
+/// one, which the operator controls. Failure only means fewer concurrent sessions.
+fn raise_fd_limit() {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        let raised = Rlimit { current: limit.maximum, maximum: limit.maximum };
+        if let Err(error) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!(%error, "cannot raise the open-file limit");
+        }
+    }
+    let current = getrlimit(Resource::Nofile).current;
+    tracing::info!(open_files = ?current, "open-file limit (bounds concurrent gateway sessions)");
+}
+
 async fn serve(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    raise_fd_limit();
     config.voice_modes()?;
     let services = guildhall_server::open(&config, guildhall_server::ProcessRole::Server).await?;
     let tls = guildhall_server::tls_settings(&config)?;

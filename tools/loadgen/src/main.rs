@@ -7,12 +7,10 @@
 //! Output: a human-readable table, then one JSON line (`{"loadgen": …}`) per run for
 //! comparisons over time.
 
-// Removed once every mode is written (helpers fill the modes in parallel).
-#![allow(dead_code)]
-
 mod baseline_udp;
 mod baseline_ws;
 mod fanout;
+mod gateway_client;
 mod gateway_idle;
 mod net;
 mod proc;
@@ -49,6 +47,8 @@ enum Mode {
     /// The bare recvmmsg/sendmmsg UDP forwarder (run as a child process by `voice`).
     #[command(hide = true)]
     BaselineUdp(baseline_udp::Args),
+    #[command(hide = true)]
+    GatewayIdleWorker(gateway_idle::WorkerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -63,6 +63,7 @@ fn main() -> anyhow::Result<()> {
             Mode::Voice(args) => voice::run(args).await?.print(),
             Mode::BaselineWs(args) => baseline_ws::serve(args).await?,
             Mode::BaselineUdp(args) => baseline_udp::serve(args).await?,
+            Mode::GatewayIdleWorker(args) => gateway_idle::worker(args).await?,
         }
         Ok(())
     })

@@ -6,7 +6,7 @@ use crate::proc::{self, ProcSample};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -83,10 +83,6 @@ pub(crate) struct Server {
     pub(crate) http: String,
     /// The plain listener (REST and gateway).
     pub(crate) addr: SocketAddr,
-    /// The TLS listener (voice WebSocket).
-    pub(crate) tls_addr: SocketAddr,
-    /// The voice UDP socket.
-    pub(crate) voice_udp: SocketAddr,
     /// The generated CA that signed the TLS listener's certificate.
     pub(crate) ca_path: PathBuf,
     pub(crate) seed: Seed,
@@ -152,8 +148,6 @@ impl Server {
             pid,
             http: format!("http://{addr}"),
             addr,
-            tls_addr,
-            voice_udp,
             ca_path: data_dir.path().join("tls").join("ca.pem"),
             seed,
             data_dir,
@@ -192,10 +186,6 @@ impl Server {
         self.data_dir.path().join("server.log")
     }
 
-    pub(crate) fn data_path(&self) -> &Path {
-        self.data_dir.path()
-    }
-
     /// SIGKILL and reap (the data directory goes when `self` drops).
     pub(crate) async fn stop(mut self) {
         let _ = self.child.kill().await;
@@ -205,7 +195,8 @@ impl Server {
 /// A child `loadgen baseline-*` process (same binary), killed when dropped.
 #[derive(Debug)]
 pub(crate) struct Baseline {
-    pub(crate) child: Child,
+    /// Held only so the child is killed when the baseline is dropped.
+    _child: Child,
     pub(crate) pid: u32,
 }
 
@@ -226,7 +217,7 @@ impl Baseline {
             .await
             .context("baseline did not start in 10 s")??
             .context("baseline exited before printing its address")?;
-        Ok((Self { child, pid }, first))
+        Ok((Self { _child: child, pid }, first))
     }
 
     pub(crate) fn sample(&self) -> anyhow::Result<ProcSample> {

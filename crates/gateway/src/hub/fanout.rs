@@ -9,18 +9,34 @@ use guildhall_model::Id;
 use guildhall_model::flags::{Intents, Permissions};
 use guildhall_model::id::marker::{ChannelMarker, GuildMarker, UserMarker};
 
+use super::session::Pushed;
 use super::view::GuildView;
 use super::{Hub, Session};
+
+/// Members read per store call when a guild's members are loaded in bulk.
+const MEMBER_PAGE: u32 = 1000;
 use crate::outbox::Frame;
+
+/// Events routed before the sessions they reached are woken: whatever is already waiting on
+/// the bus goes out with the event at hand, one wake-up per session per batch.
+const EVENT_BATCH: usize = 32;
+
+/// Below this many sessions of unknown members, the first permission check of a guild reads
+/// their member records one by one; above it (and when they are a good part of the guild), it
+/// reads the guild's member list in pages instead.
+const BULK_MEMBERS: usize = 32;
 
 /// Reads the bus until it closes.
 pub(super) async fn run(hub: Arc<Hub>, mut subscription: Subscription) {
-    let mut fanout = Fanout { hub, views: HashMap::new() };
+    let mut fanout = Fanout { hub, views: HashMap::new(), owed: Vec::new() };
     while let Some(received) = subscription.recv().await {
-        match received {
-            Received::Event(event) => fanout.dispatch(&event).await,
-            Received::Lagged(missed) => fanout.lagged(missed),
-            _ => {}
+        fanout.receive(received).await;
+        for _ in 1..EVENT_BATCH {
+            let Some(received) = subscription.try_recv() else { break };
+            fanout.receive(received).await;
+        }
+        for session in fanout.owed.drain(..) {
+            session.wake();
         }
     }
 }
@@ -28,6 +44,8 @@ pub(super) async fn run(hub: Arc<Hub>, mut subscription: Subscription) {
 struct Fanout {
     hub: Arc<Hub>,
     views: HashMap<Id<GuildMarker>, GuildView>,
+    /// Sessions with frames queued by this batch and not yet woken.
+    owed: Vec<Arc<Session>>,
 }
 
 /// The event's body in the two forms sessions may get, each serialized at most once.
@@ -114,6 +132,14 @@ fn event_guild(event: &Event) -> Option<Id<GuildMarker>> {
 }
 
 impl Fanout {
+    async fn receive(&mut self, received: Received) {
+        match received {
+            Received::Event(event) => self.dispatch(&event).await,
+            Received::Lagged(missed) => self.lagged(missed),
+            _ => {}
+        }
+    }
+
     async fn dispatch(&mut self, event: &Event) {
         let full = Frame::new(event.name, serde_json::to_vec(&*event.data).unwrap_or_else(|_| b"null".to_vec()));
         let mut bodies = Bodies { event, full, without_content: None };
@@ -148,6 +174,9 @@ impl Fanout {
         }
         let Some(sessions) = self.hub.guild_sessions(guild_id) else { return };
         let restricted = channel.is_some() || !permission.is_empty();
+        if restricted {
+            self.load_members(guild_id, &sessions).await;
+        }
         let now = self.hub.core.now();
         let max_backlog = self.hub.config.max_backlog;
         for session in sessions.iter() {
@@ -157,7 +186,61 @@ impl Fanout {
             if restricted && !self.allowed(guild_id, session.user_id, channel, permission, now).await {
                 continue;
             }
-            session.push(bodies.for_session(session, true), max_backlog);
+            if session.enqueue(bodies.for_session(session, true), max_backlog) == Pushed::Queued && session.owe_wake() {
+                self.owed.push(session.clone());
+            }
+        }
+    }
+
+    /// Loads the guild's view and, when many sessions' members are not in it yet (the guild's
+    /// first restricted event after a wave of IDENTIFYs), their member records in pages rather
+    /// than one store read each.
+    async fn load_members(&mut self, guild_id: Id<GuildMarker>, sessions: &[Arc<Session>]) {
+        let store = self.hub.core.store();
+        let view = match self.views.entry(guild_id) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => match GuildView::load(store, guild_id).await {
+                Ok(Some(view)) => entry.insert(view),
+                // `allowed` reports (and withholds) as before.
+                Ok(None) | Err(_) => return,
+            },
+        };
+        let mut unknown: Vec<Id<UserMarker>> =
+            sessions.iter().map(|s| s.user_id).filter(|u| !view.knows_member(*u)).collect();
+        if unknown.len() < BULK_MEMBERS {
+            return;
+        }
+        unknown.sort_unstable();
+        unknown.dedup();
+        // Paging the whole list only pays when these members are a good part of the guild.
+        match store.member_count(guild_id).await {
+            Ok(count) if count <= unknown.len() as u64 * 8 => {}
+            _ => return,
+        }
+        let mut after = None;
+        loop {
+            let page = match store.members(guild_id, after, MEMBER_PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::warn!(%error, %guild_id, "member list not loaded; reading one by one");
+                    return;
+                }
+            };
+            for record in &page {
+                if unknown.binary_search(&record.user_id).is_ok() {
+                    view.set_member(record.user_id, Some(record));
+                }
+            }
+            if page.len() < MEMBER_PAGE as usize {
+                break;
+            }
+            after = page.last().map(|m| m.user_id);
+        }
+        // Not in the list: not members (they are about to get a GUILD_MEMBER_REMOVE/DELETE).
+        for user in unknown {
+            if !view.knows_member(user) {
+                view.set_member(user, None);
+            }
         }
     }
 

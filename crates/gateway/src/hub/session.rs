@@ -3,6 +3,7 @@
 //! [`Outbox`] while no connection is attached.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -39,6 +40,9 @@ pub struct Session {
     pub(crate) inner: Mutex<Inner>,
     /// Woken whenever there is something for the attached connection to do.
     pub(crate) notify: Notify,
+    /// Set while the fan-out owes this session a wake-up for frames it queued with
+    /// [`Session::enqueue`] (one wake-up per batch of events, not one per event).
+    wake_owed: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -95,6 +99,7 @@ impl Session {
                 startup_end: 0,
             }),
             notify: Notify::new(),
+            wake_owed: AtomicBool::new(false),
         }
     }
 
@@ -118,6 +123,16 @@ impl Session {
     /// unsent (not counting those queued at startup), or so many unsent that the next one would
     /// drop one, the connection is told to close (resumably) rather than letting memory grow.
     pub(crate) fn push(&self, frame: Arc<Frame>, max_backlog: u64) -> Pushed {
+        let pushed = self.enqueue(frame, max_backlog);
+        if pushed == Pushed::Queued {
+            self.notify.notify_one();
+        }
+        pushed
+    }
+
+    /// [`Session::push`] without waking the connection: the caller wakes it (with
+    /// [`Session::owe_wake`] / [`Session::wake`]) once it has queued everything it has.
+    pub(crate) fn enqueue(&self, frame: Arc<Frame>, max_backlog: u64) -> Pushed {
         let mut guard = self.lock();
         let inner = &mut *guard;
         if inner.ended {
@@ -146,9 +161,19 @@ impl Session {
         {
             inner.kick = Some((connection, Close::TOO_SLOW));
         }
-        drop(guard);
-        self.notify.notify_one();
         Pushed::Queued
+    }
+
+    /// Records that a wake-up is owed; true the first time (the caller then keeps the session
+    /// to [`Session::wake`] it later).
+    pub(crate) fn owe_wake(&self) -> bool {
+        !self.wake_owed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Pays the wake-up owed since [`Session::owe_wake`].
+    pub(crate) fn wake(&self) {
+        self.wake_owed.store(false, Ordering::Release);
+        self.notify.notify_one();
     }
 
     /// Queues the dispatches that waited while the session was starting.
