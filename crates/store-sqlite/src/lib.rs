@@ -278,6 +278,7 @@ pub(crate) struct Caches {
     pub(crate) guild: cache::Slot<i64, Option<guildhall_model::guild::Guild>>,
     pub(crate) roles: cache::Slot<i64, Vec<guildhall_model::guild::Role>>,
     pub(crate) member: cache::Slot<(i64, i64), Option<guildhall_store::MemberRecord>>,
+    pub(crate) member_count: cache::Slot<i64, u64>,
     pub(crate) channel: cache::Slot<i64, Option<guildhall_model::channel::Channel>>,
     pub(crate) guild_channels: cache::Slot<i64, Vec<guildhall_model::channel::Channel>>,
     /// Each channel's newest message id as written by this process. Message creates do not

@@ -110,12 +110,17 @@ impl MemberStore for SqliteStore {
     }
 
     async fn member_count(&self, guild: Id<GuildMarker>) -> StoreResult<u64> {
-        self.read(move |conn| {
-            let n: i64 = conn
-                .query_row("SELECT count(*) FROM members WHERE guild_id = ?", [sql_id(guild)], |r| r.get(0))
-                .map_err(backend)?;
-            Ok(n.unsigned_abs())
-        })
+        // Every IDENTIFY's GUILD_CREATE asks; counting is O(members) each time.
+        self.cached(
+            |c| &c.member_count,
+            sql_id(guild),
+            move |conn| {
+                let n: i64 = conn
+                    .query_row("SELECT count(*) FROM members WHERE guild_id = ?", [sql_id(guild)], |r| r.get(0))
+                    .map_err(backend)?;
+                Ok(n.unsigned_abs())
+            },
+        )
         .await
     }
 

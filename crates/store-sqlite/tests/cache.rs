@@ -50,13 +50,16 @@ async fn cached_reads_follow_every_write() {
     assert_eq!(store.guild_roles(guild).await.unwrap()[0].permissions, Permissions::empty());
 
     assert_eq!(store.member(guild, user).await.unwrap(), None);
+    assert_eq!(store.member_count(guild).await.unwrap(), 0);
     store.add_member(&MemberRecord::new(guild, user, Timestamp::from_millis(now as i64))).await.unwrap();
     let mut member = store.member(guild, user).await.unwrap().unwrap();
     member.nick = Some("nick".into());
     store.update_member(&member).await.unwrap();
     assert_eq!(store.member(guild, user).await.unwrap().unwrap().nick.as_deref(), Some("nick"));
+    assert_eq!(store.member_count(guild).await.unwrap(), 1);
     store.remove_member(guild, user).await.unwrap();
     assert_eq!(store.member(guild, user).await.unwrap(), None, "a removed member is gone at once");
+    assert_eq!(store.member_count(guild).await.unwrap(), 0);
 
     // Channels: cached, renamed, and their last message follows creates (which do not empty
     // the cache).
