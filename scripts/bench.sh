@@ -31,12 +31,15 @@ if want gateway; then
     # The server holds at most ~20k sockets here (RLIMIT_NOFILE hard limit 20000): 18k sessions
     # from two worker processes.
     run gateway-idle gateway-idle --sessions 18000 --workers 2
-    run gateway-fanout gateway-fanout --sessions 10000 --messages 200 --rate 20 --compress none,zlib-stream,zstd-stream
+    # Latency at a light rate, then throughput and CPU per event at a saturating one.
+    run gateway-fanout-1 gateway-fanout --sessions 10000 --messages 30 --rate 1
+    run gateway-fanout-25 gateway-fanout --sessions 10000 --messages 150 --rate 25 --compress none,zlib-stream,zstd-stream
 fi
 if want voice; then
-    run voice-1000 voice --channels 1 --speakers 3 --listeners 1000 --seconds 20
-    run voice-xchacha voice --channels 1 --speakers 3 --listeners 1000 --seconds 20 --mode xchacha20
-    run voice-rooms voice --channels 100 --speakers 2 --listeners 8 --seconds 20
+    run voice-1000 voice --channels 1 --speakers 3 --listeners 1000 --seconds 10 --join-concurrency 32
+    run voice-300 voice --channels 1 --speakers 3 --listeners 300 --seconds 10 --join-concurrency 32
+    run voice-300-xchacha voice --channels 1 --speakers 3 --listeners 300 --seconds 10 --join-concurrency 32 --mode xchacha20
+    run voice-rooms voice --channels 10 --speakers 3 --listeners 30 --seconds 10 --join-concurrency 32
 fi
 if want criterion; then
     cargo bench --locked -p guildhall-core -p guildhall-gateway -p guildhall-voice-proto -- \

@@ -227,7 +227,7 @@ pub async fn seed(
 const SEED_BATCH: usize = 10_000;
 
 /// Writes `count` short messages by `author` into `channel` (bulk import, for load tests and
-/// demos), oldest first, in transactions of [`SEED_BATCH`]. Returns `None` for `count == 0`.
+/// demos), oldest first, in transactions of 10,000. Returns `None` for `count == 0`.
 pub async fn seed_messages(
     store: &dyn Store,
     ids: &SnowflakeGenerator,

@@ -1,4 +1,4 @@
-//! The server as the kernel sees it: CPU time and resident memory from /proc/<pid>.
+//! The server as the kernel sees it: CPU time and resident memory from `/proc/<pid>`.
 
 use anyhow::{Context, bail};
 use std::time::Instant;

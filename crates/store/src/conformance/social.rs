@@ -174,17 +174,7 @@ pub async fn concurrent_writes_all_land(store: &dyn Store) {
     });
     let mut written: Vec<_> = futures_join_all(writes).await;
     written.sort();
-    let mut read = Vec::new();
-    let mut anchor = MessageAnchor::Latest;
-    // Bounded so a backend whose `Before` is not strict fails instead of looping forever.
-    for _ in 0..=written.len() {
-        let page = store.messages(ch.id, anchor, 100).await.unwrap();
-        let Some(last) = page.last() else { break };
-        anchor = MessageAnchor::Before(last.id);
-        read.extend(ids_of(&page));
-    }
-    read.reverse();
-    assert_eq!(read, written);
+    assert_eq!(all_ids_oldest_first(store, ch.id, written.len()).await, written);
 }
 
 /// Concurrent writes where some fail: each failure is its caller's alone (a backend that
@@ -211,17 +201,28 @@ pub async fn concurrent_failures_stay_alone(store: &dyn Store) {
         }
     }
     landed.sort();
+    assert_eq!(all_ids_oldest_first(store, ch.id, landed.len()).await, landed);
+    assert_eq!(store.message(ch.id, taken).await.unwrap().unwrap().content, "first");
+}
+
+/// Every live message id of `channel`, oldest first, read back page by page. At most
+/// `expected + 1` pages are read, so a backend whose `Before` is not strict fails instead of
+/// looping forever.
+async fn all_ids_oldest_first(
+    store: &dyn Store,
+    channel: Id<ChannelMarker>,
+    expected: usize,
+) -> Vec<Id<MessageMarker>> {
     let mut read = Vec::new();
     let mut anchor = MessageAnchor::Latest;
-    for _ in 0..=landed.len() {
-        let page = store.messages(ch.id, anchor, 100).await.unwrap();
+    for _ in 0..=expected {
+        let page = store.messages(channel, anchor, 100).await.unwrap();
         let Some(last) = page.last() else { break };
         anchor = MessageAnchor::Before(last.id);
         read.extend(ids_of(&page));
     }
     read.reverse();
-    assert_eq!(read, landed);
-    assert_eq!(store.message(ch.id, taken).await.unwrap().unwrap().content, "first");
+    read
 }
 
 /// Polls all futures concurrently on the current task (the store is borrowed, so no spawning).
