@@ -15,7 +15,11 @@ out=target/loadgen-smoke.jsonl
 
 run() {
     printf '\n--- loadgen %s\n' "$*"
-    "$loadgen" "$@" | tee /dev/stderr | grep '^{"' >> "$out"
+    # Through a file, not `tee /dev/stderr`: reopening stderr by path truncates a log file
+    # that stderr is redirected to.
+    "$loadgen" "$@" > target/loadgen-smoke.last
+    cat target/loadgen-smoke.last
+    grep '^{"' target/loadgen-smoke.last >> "$out"
 }
 
 run rest --concurrency 2 --creates 40 --history-messages 2000 --pages 40 --members 20 --member-reads 4 \
