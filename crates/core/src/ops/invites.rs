@@ -15,11 +15,10 @@ use guildhall_model::id::marker::{ChannelMarker, GuildMarker, UserMarker};
 use guildhall_model::invite::{Invite, InviteChannel, InviteGuild, InviteMetadata, InviteType};
 use guildhall_model::user::User;
 use guildhall_model::{Id, Timestamp};
-use guildhall_store::{InviteRecord, MemberRecord, StoreError};
+use guildhall_store::{InviteRecord, StoreError};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::guilds::{GuildCreateOptions, to_json};
 use super::{Actor, Code, Core, Error, Result, views};
 use crate::limits::{self, FormErrors};
 
@@ -326,20 +325,7 @@ impl Core {
             return Err(Error::code(Code::BannedFromGuild));
         }
         let used = self.store().use_invite(code).await?.ok_or_else(|| Error::code(Code::UnknownInvite))?;
-        let member = MemberRecord::new(guild.id, actor.id(), self.now());
-        match self.store().add_member(&member).await {
-            // A concurrent accept by the same user already added them.
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-
-        let payload = self.guild_create_payload(guild.id, actor.id(), GuildCreateOptions::default()).await?;
-        self.publish(Event::users("GUILD_CREATE", vec![actor.id()], Intents::GUILDS, to_json(&payload)?)).await;
-        let mut data = to_json(&views::member(&member, Some(&actor.user)))?;
-        if let Some(map) = data.as_object_mut() {
-            map.insert("guild_id".to_owned(), serde_json::json!(guild.id));
-        }
-        self.publish(Event::guild("GUILD_MEMBER_ADD", guild.id, None, Intents::GUILD_MEMBERS, data)).await;
+        self.join_guild(guild.id, &actor.user).await?;
         let invite = render(&used, &guild, &channel, inviter.as_ref(), false);
         Ok(AcceptedInvite { invite, new_member: true })
     }

@@ -28,6 +28,7 @@ pub mod invites;
 mod locks;
 pub mod members;
 pub mod messages;
+pub mod oauth2;
 pub mod pins;
 pub mod presence;
 pub mod query;
