@@ -125,7 +125,7 @@ pub async fn open(config: &Config, role: ProcessRole) -> Result<Services, StartE
 }
 
 /// The HTTP routes: the REST API, the gateway (`/gateway`), attachment downloads, `/healthz`,
-/// and with `test_hooks` the test-only routes. `gateway_url` is what `GET /gateway` reports,
+/// the web client (`/` and its pages, `/assets/…`), and with `test_hooks` the test-only routes. `gateway_url` is what `GET /gateway` reports,
 /// `public_url` the base of attachment links.
 pub fn router(services: Services, hub: Arc<Hub>, gateway_url: String, public_url: String) -> Router {
     let config = HttpConfig {
@@ -136,6 +136,7 @@ pub fn router(services: Services, hub: Arc<Hub>, gateway_url: String, public_url
     };
     let mut app = guildhall_http::router(AppState::new(services.core, config))
         .merge(guildhall_gateway::routes(hub.clone()))
+        .merge(guildhall_web::routes())
         .route("/healthz", get(healthz));
     if services.config.test_hooks {
         app = app.merge(Router::new().route("/_guildhall/test/disconnect", post(test_disconnect)).with_state(hub));

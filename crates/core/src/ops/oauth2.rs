@@ -4,10 +4,10 @@
 //! bot-scope half that communities need to add their bots.
 
 use guildhall_bus::Event;
+use guildhall_model::Id;
 use guildhall_model::flags::{Intents, Permissions};
 use guildhall_model::id::marker::{ApplicationMarker, GuildMarker};
 use guildhall_model::user::User;
-use guildhall_model::Id;
 use guildhall_store::{MemberRecord, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +55,8 @@ impl Core {
             .and_then(|id| id.parse::<u64>().ok())
             .and_then(Id::<ApplicationMarker>::new_checked)
             .ok_or_else(|| Error::code(Code::UnknownApplication))?;
-        let application = self.store().application(application_id).await?.ok_or_else(|| Error::code(Code::UnknownApplication))?;
+        let application =
+            self.store().application(application_id).await?.ok_or_else(|| Error::code(Code::UnknownApplication))?;
         let bot_id = application.bot_user_id.ok_or_else(|| Error::code(Code::UnknownApplication))?;
         if !application.bot_public && application.owner_id != actor.id() {
             return Err(Error::code(Code::MissingAccess));
@@ -77,7 +78,8 @@ impl Core {
     }
 
     /// Makes `user` a member of `guild_id` (already checked: not banned, allowed in), then tells
-    /// them (GUILD_CREATE to their sessions) and the guild (GUILD_MEMBER_ADD). Returns whether
+    /// them (GUILD_CREATE to their sessions) and the guild (GUILD_MEMBER_ADD, and PRESENCE_UPDATE
+    /// when they are online). Returns whether
     /// they were new: a concurrent join by the same user adds them once.
     pub(crate) async fn join_guild(&self, guild_id: Id<GuildMarker>, user: &User) -> Result<bool> {
         let member = MemberRecord::new(guild_id, user.id, self.now());
@@ -93,6 +95,13 @@ impl Core {
             map.insert("guild_id".to_owned(), serde_json::json!(guild_id));
         }
         self.publish(Event::guild("GUILD_MEMBER_ADD", guild_id, None, Intents::GUILD_MEMBERS, data)).await;
+        // Members already there learn the newcomer's status now, not at their next change.
+        let visible = self.presences.visible(user.id);
+        if visible.is_online() {
+            let data =
+                serde_json::to_value(visible.render(user.id, Some(guild_id))).map_err(|e| Error::internal(&e))?;
+            self.publish(Event::guild("PRESENCE_UPDATE", guild_id, None, Intents::GUILD_PRESENCES, data)).await;
+        }
         Ok(true)
     }
 }

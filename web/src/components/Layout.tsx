@@ -1,0 +1,66 @@
+import { useEffect } from "react";
+import { useGuild } from "../hooks";
+import { channelPermissions, has, P } from "../permissions";
+import { navigate } from "../router";
+import { useStore } from "../store";
+import { ChannelType } from "../types";
+import { GuildRail } from "./GuildRail";
+import { Sidebar } from "./Sidebar";
+import { ChannelView } from "./ChannelView";
+import { MemberList } from "./MemberList";
+
+/** Discord's four columns: guilds, channels, messages, members. */
+export function Layout({ guildId, channelId }: { guildId: string | null; channelId: string | null }) {
+  const g = useGuild(guildId);
+  const me = useStore((s) => s.me);
+  const connection = useStore((s) => s.connection);
+
+  const channel = g && channelId ? g.channels[channelId] : undefined;
+  const visible =
+    g && me && channel ? has(channelPermissions(g.guild, channel, me.id, g.members[me.id]?.roles ?? []), P.VIEW_CHANNEL) : false;
+
+  // No channel chosen (or it vanished): open the first text channel this user can see.
+  useEffect(() => {
+    if (!g || !me || (channel && visible)) return;
+    const first = Object.values(g.channels)
+      .filter((c) => c.type === ChannelType.GuildText)
+      .filter((c) => has(channelPermissions(g.guild, c, me.id, g.members[me.id]?.roles ?? []), P.VIEW_CHANNEL))
+      .sort((a, b) => (a.position ?? 0) - (b.position ?? 0))[0];
+    navigate(`/channels/${g.guild.id}/${first?.id ?? ""}`, true);
+  }, [g, me, channel, visible]);
+
+  return (
+    <div className="layout">
+      {connection !== "ready" && (
+        <div className="connection-banner" data-testid="connection-banner">
+          {connection === "resuming" ? "Reconnecting…" : connection === "disconnected" ? "Connection lost, retrying…" : "Connecting…"}
+        </div>
+      )}
+      <GuildRail selected={guildId} />
+      <Sidebar guild={g} channelId={channelId} />
+      {g && channel && visible ? (
+        <>
+          <ChannelView guild={g} channel={channel} />
+          <MemberList guild={g} />
+        </>
+      ) : (
+        <Home loading={Boolean(guildId) && !g} />
+      )}
+    </div>
+  );
+}
+
+function Home({ loading }: { loading: boolean }) {
+  return (
+    <main className="home">
+      {loading ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <div className="home-card">
+          <h1>Welcome to guildhall</h1>
+          <p className="muted">Create a guild with the + in the left rail, or open an invite link a friend sent you.</p>
+        </div>
+      )}
+    </main>
+  );
+}

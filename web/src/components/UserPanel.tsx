@@ -1,0 +1,63 @@
+import { useEffect, useRef, useState } from "react";
+import { logout, setStatus } from "../actions";
+import { useStore } from "../store";
+import type { Status } from "../types";
+import { Avatar } from "./Avatar";
+
+const STATUSES: { status: Status; label: string; hint?: string }[] = [
+  { status: "online", label: "Online" },
+  { status: "idle", label: "Idle" },
+  { status: "dnd", label: "Do Not Disturb", hint: "You will not receive desktop notifications" },
+  { status: "invisible", label: "Invisible", hint: "You will appear offline" },
+];
+
+/** Bottom of the channel column: who I am, my status picker, log out. */
+export function UserPanel() {
+  const me = useStore((s) => s.me);
+  const status = useStore((s) => s.status);
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const onDown = (e: MouseEvent) => ref.current && !ref.current.contains(e.target as Node) && setOpen(false);
+    addEventListener("mousedown", onDown);
+    return () => removeEventListener("mousedown", onDown);
+  }, [open]);
+  if (!me) return <div className="user-panel" />;
+  return (
+    <div className="user-panel" ref={ref}>
+      <button className="me" data-testid="status-button" title="Set status" onClick={() => setOpen(!open)}>
+        <Avatar user={me} status={status === "invisible" ? "offline" : status} />
+        <span className="me-names">
+          <span className="me-name">{me.global_name ?? me.username}</span>
+          <span className="me-status">{STATUSES.find((s) => s.status === status)?.label}</span>
+        </span>
+      </button>
+      <button className="icon" title="Log Out" aria-label="Log Out" data-testid="logout" onClick={logout}>
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M10 3H4a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h6v-2H5V5h5V3Zm6.6 4.6L15.2 9l2 2H9v2h8.2l-2 2 1.4 1.4L21 12l-4.4-4.4Z" /></svg>
+      </button>
+      {open && (
+        <div className="status-menu" role="menu">
+          {STATUSES.map((s) => (
+            <button
+              key={s.status}
+              role="menuitem"
+              data-testid={`status-${s.status}`}
+              className={s.status === status ? "current" : ""}
+              onClick={() => {
+                setStatus(s.status);
+                setOpen(false);
+              }}
+            >
+              <span className={`dot ${s.status === "invisible" ? "offline" : s.status}`} />
+              <span>
+                {s.label}
+                {s.hint && <small>{s.hint}</small>}
+              </span>
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
