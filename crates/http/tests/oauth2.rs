@@ -13,7 +13,10 @@ async fn own_guild(h: &Harness) -> String {
 }
 
 fn authorize_path(h: &Harness, bot: usize) -> String {
-    format!("/api/v10/oauth2/authorize?client_id={}&scope=bot+applications.commands", h.seed.bots[bot].application_id.unwrap())
+    format!(
+        "/api/v10/oauth2/authorize?client_id={}&scope=bot+applications.commands",
+        h.seed.bots[bot].application_id.unwrap()
+    )
 }
 
 #[tokio::test]
@@ -50,8 +53,11 @@ async fn discords_refusals() {
     let seeded = json!({ "guild_id": h.guild_id().to_string(), "authorize": true });
     h.post(&authorize_path(&h, 1), &h.user(1), seeded).await.expect_error(403, 50013);
     // Unknown application, and a scope without `bot`.
-    h.post("/api/v10/oauth2/authorize?client_id=123&scope=bot", &h.user(0), body.clone()).await.expect_error(404, 10002);
-    let identify_only = format!("/api/v10/oauth2/authorize?client_id={}&scope=identify", h.seed.bots[1].application_id.unwrap());
+    h.post("/api/v10/oauth2/authorize?client_id=123&scope=bot", &h.user(0), body.clone())
+        .await
+        .expect_error(404, 10002);
+    let identify_only =
+        format!("/api/v10/oauth2/authorize?client_id={}&scope=identify", h.seed.bots[1].application_id.unwrap());
     h.post(&identify_only, &h.user(0), body.clone()).await.expect_error(400, 50035);
     // A banned bot stays out.
     let bot0 = h.seed.bots[0].id;

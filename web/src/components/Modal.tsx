@@ -1,17 +1,20 @@
-import { useEffect, type ReactNode } from "react";
+import { useEffect, useRef, type ReactNode } from "react";
 import { Icon } from "./Icons";
 
 /** Open modals, innermost last: Escape closes only the innermost (a confirm over a dialog). */
 const open: symbol[] = [];
 
 export function Modal(props: { title: string; onClose: () => void; children: ReactNode; wide?: boolean; testId?: string }) {
+  // Callers pass a fresh onClose each render; the stack position must not change with it.
+  const onClose = useRef(props.onClose);
+  onClose.current = props.onClose;
   useEffect(() => {
     const me = Symbol("modal");
     open.push(me);
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape" && open[open.length - 1] === me) {
         e.stopPropagation();
-        props.onClose();
+        onClose.current();
       }
     };
     addEventListener("keydown", onKey);
@@ -19,7 +22,7 @@ export function Modal(props: { title: string; onClose: () => void; children: Rea
       removeEventListener("keydown", onKey);
       open.splice(open.indexOf(me), 1);
     };
-  }, [props.onClose]);
+  }, []);
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && props.onClose()}>
       <div className={`modal ${props.wide ? "wide" : ""}`} role="dialog" aria-label={props.title} data-testid={props.testId}>
