@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every guildhall test: formatting and lint gates, the whole Rust suite (unit tests, the
-# store conformance suite on SQLite with the kill -9 durability test, integration tests against
-# the real binary), a short run of every fuzz target and a smoke run of the README's serve
-# command.
+# Runs every guildhall test: formatting and lint gates, the web client's typecheck and unit
+# tests, the whole Rust suite (unit tests, the store conformance suite on SQLite with the kill -9
+# durability test, integration tests against the real binary), a short run of every fuzz target,
+# smoke runs of the README's serve command, the conformance suites with real client libraries,
+# the web client end to end in headless Chromium and the load generator's smallest runs.
 #
 # Usage: scripts/test.sh        (CI calls exactly this through .ci/run)
 set -euo pipefail
@@ -12,6 +13,10 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all --check
+
+step "web client: npm dependencies (lockfile), TypeScript typecheck, unit tests (vitest)"
+scripts/ensure-node-modules.sh web
+(cd web && npm run --silent typecheck && npm run --silent test)
 
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -47,6 +52,9 @@ scripts/conformance-gateway.sh target/debug/guildhall
 
 step "conformance: discord.js + @discordjs/voice and discord.py[voice] exchanging audio over TLS"
 scripts/conformance-voice.sh target/debug/guildhall
+
+step "web client end to end: two users and a discord.js bot in headless Chromium (screenshots in target/e2e-web/)"
+scripts/e2e-web.sh target/debug/guildhall
 
 step "smoke: the load generator's smallest configurations (every mode and baseline runs; no thresholds)"
 scripts/loadgen-smoke.sh

@@ -1,32 +1,20 @@
-import { useEffect, useState } from "react";
-import { setToken } from "./api";
-import { start, storedToken } from "./actions";
+import { useEffect } from "react";
+import { storedToken } from "./actions";
 import { navigate, parse, usePath } from "./router";
-import { useStore } from "./store";
 import { Auth } from "./components/Auth";
 import { InvitePage } from "./components/InvitePage";
 import { Layout } from "./components/Layout";
 
+/** Routes by path; signed out, every page but /register is the login (returning after). */
 export function App() {
-  const path = usePath();
-  const route = parse(path);
-  const [token] = useState(() => {
-    const t = storedToken();
-    if (t) {
-      setToken(t);
-      start(t);
-    }
-    return t;
-  });
-  const loggedIn = useStore((s) => s.me !== null) || (token !== null && storedToken() !== null);
+  const route = parse(usePath());
+  const signedIn = storedToken() !== null;
 
   useEffect(() => {
-    if (loggedIn && (route.kind === "login" || route.kind === "register")) {
-      navigate(new URLSearchParams(location.search).get("next") ?? "/channels/@me", true);
-    }
-  }, [loggedIn, route.kind]);
+    if (signedIn && (route.kind === "login" || route.kind === "register")) navigate(nextPath(), true);
+  }, [signedIn, route.kind]);
 
-  if (!storedToken()) {
+  if (!signedIn) {
     if (route.kind === "register") return <Auth mode="register" then={nextPath()} />;
     if (route.kind === "invite") return <Auth mode="login" then={`/invite/${encodeURIComponent(route.code)}`} />;
     return <Auth mode="login" then={nextPath()} />;

@@ -57,6 +57,20 @@ export function setStatus(status: Status) {
   gateway?.setStatus(status);
 }
 
+/** Resolves once the gateway delivered `guildId`'s GUILD_CREATE (or after `ms`). */
+export function waitForGuild(guildId: Snowflake, ms = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    if (getState().guilds[guildId]) return resolve();
+    const started = Date.now();
+    const timer = setInterval(() => {
+      if (getState().guilds[guildId] || Date.now() - started > ms) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 25);
+  });
+}
+
 const PAGE = 50;
 
 /** Loads the page of history before the oldest message held (the first page when none). */

@@ -87,31 +87,19 @@ export class Gateway {
     ws.binaryType = "arraybuffer";
     this.ws = ws;
 
-    // zlib-stream: one context for the connection's lifetime; a message is complete when the
-    // bytes received so far end with the sync-flush marker.
-    let pending: Uint8Array[] = [];
-    let inflated: Uint8Array[] = [];
-    const inflater = new Unzlib((chunk) => inflated.push(chunk));
-    const decoder = new TextDecoder();
-
+    const inflater = new ZlibStreamDecoder();
     ws.onmessage = (event) => {
-      let text: string;
+      let text: string | null;
       if (typeof event.data === "string") {
         text = event.data;
       } else {
-        const bytes = new Uint8Array(event.data as ArrayBuffer);
-        pending.push(bytes);
-        if (!endsWithFlush(bytes)) return;
-        const input = concat(pending);
-        pending = [];
-        inflated = [];
         try {
-          inflater.push(input);
+          text = inflater.push(new Uint8Array(event.data as ArrayBuffer));
         } catch {
           ws.close(4000, "decompression failed");
           return;
         }
-        text = decoder.decode(concat(inflated));
+        if (text === null) return;
       }
       let payload: { op: number; d: any; s: number | null; t: string | null };
       try {
@@ -233,6 +221,29 @@ export class Gateway {
   private clearHeartbeat() {
     if (this.heartbeat) clearTimeout(this.heartbeat);
     this.heartbeat = null;
+  }
+}
+
+/**
+ * zlib-stream transport compression: one inflate context for the connection's lifetime; a
+ * message is complete when the bytes received so far end with the sync-flush marker
+ * (00 00 ff ff). A frame may carry part of a message.
+ */
+export class ZlibStreamDecoder {
+  private pending: Uint8Array[] = [];
+  private inflated: Uint8Array[] = [];
+  private readonly inflater = new Unzlib((chunk) => this.inflated.push(chunk));
+  private readonly decoder = new TextDecoder();
+
+  /** The message's text once `bytes` completes one, else null. Throws on corrupt input. */
+  push(bytes: Uint8Array): string | null {
+    this.pending.push(bytes);
+    if (!endsWithFlush(bytes)) return null;
+    const input = concat(this.pending);
+    this.pending = [];
+    this.inflated = [];
+    this.inflater.push(input);
+    return this.decoder.decode(concat(this.inflated));
   }
 }
 

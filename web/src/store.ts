@@ -37,7 +37,7 @@ const initial: State = {
   messages: {},
   typing: {},
   connection: "connecting",
-  status: (localStorage.getItem("guildhall.status") as Status) || "online",
+  status: (globalThis.localStorage?.getItem("guildhall.status") as Status | null) || "online",
 };
 
 let state: State = initial;

@@ -107,6 +107,7 @@ function MessageList(props: {
           const grouped =
             prev !== undefined &&
             prev.author.id === m.author.id &&
+            prev.type !== 6 &&
             !m.referenced_message &&
             Date.parse(m.timestamp) - Date.parse(prev.timestamp) < 7 * 60_000;
           const newDay = !prev || new Date(prev.timestamp).toDateString() !== new Date(m.timestamp).toDateString();

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { api } from "../api";
+import { waitForGuild } from "../actions";
 import { errorMessage } from "../hooks";
 import { navigate } from "../router";
 import { useStore } from "../store";
@@ -62,6 +63,7 @@ function AddGuild({ onClose }: { onClose: () => void }) {
     setBusy(true);
     try {
       const guild = await api.createGuild(name.trim());
+      await waitForGuild(guild.id);
       onClose();
       navigate(`/channels/${guild.id}`);
     } catch (e) {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { api } from "../api";
+import { waitForGuild } from "../actions";
 import { errorMessage } from "../hooks";
 import { navigate } from "../router";
 import type { Invite } from "../types";
@@ -19,6 +20,7 @@ export function InvitePage({ code }: { code: string }) {
     setBusy(true);
     try {
       const joined = await api.acceptInvite(code);
+      if (joined.guild) await waitForGuild(joined.guild.id);
       navigate(`/channels/${joined.guild?.id}/${joined.channel?.id ?? ""}`);
     } catch (e) {
       setError(errorMessage(e));

@@ -14,6 +14,8 @@ export function Layout({ guildId, channelId }: { guildId: string | null; channel
   const g = useGuild(guildId);
   const me = useStore((s) => s.me);
   const connection = useStore((s) => s.connection);
+  // Known once READY listed it; a guild id the user is not in stays unknown.
+  const known = useStore((s) => guildId === null || s.guildOrder.includes(guildId));
 
   const channel = g && channelId ? g.channels[channelId] : undefined;
   const visible =
@@ -44,17 +46,22 @@ export function Layout({ guildId, channelId }: { guildId: string | null; channel
           <MemberList guild={g} />
         </>
       ) : (
-        <Home loading={Boolean(guildId) && !g} />
+        <Home loading={Boolean(guildId) && !g && (known || me === null)} missing={Boolean(guildId) && me !== null && !known} />
       )}
     </div>
   );
 }
 
-function Home({ loading }: { loading: boolean }) {
+function Home({ loading, missing }: { loading: boolean; missing: boolean }) {
   return (
     <main className="home">
       {loading ? (
         <p className="muted">Loading…</p>
+      ) : missing ? (
+        <div className="home-card">
+          <h1>Not here</h1>
+          <p className="muted">This server does not exist, or you are not a member of it.</p>
+        </div>
       ) : (
         <div className="home-card">
           <h1>Welcome to guildhall</h1>

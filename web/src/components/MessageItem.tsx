@@ -73,6 +73,7 @@ export const MessageItem = memo(function MessageItem({ message: m, guild, groupe
   const toggleReaction = (emoji: string, reacted: boolean) =>
     act(() => (reacted ? api.removeReaction(m.channel_id, m.id, emoji) : api.addReaction(m.channel_id, m.id, emoji)));
 
+  if (m.type === 6) return <PinNotice message={m} name={name} color={nameColor(guild, m.author.id)} />;
   const header = !grouped || m.referenced_message;
   return (
     <div
@@ -200,6 +201,21 @@ export const MessageItem = memo(function MessageItem({ message: m, guild, groupe
     </div>
   );
 });
+
+/** Discord's system line for a pin (type 6 CHANNEL_PINNED_MESSAGE, no content of its own). */
+function PinNotice({ message, name, color }: { message: Message; name: string; color?: string }) {
+  return (
+    <div className="message system" data-testid="message" data-message-id={message.id} data-author-id={message.author.id} data-type={message.type}>
+      <div className="message-row">
+        <div className="gutter system-icon">{Icon.pin(16)}</div>
+        <div className="message-body">
+          <span className="author" style={{ color }}>{name}</span> pinned a message to this channel.{" "}
+          <time dateTime={message.timestamp}>{time(message.timestamp)}</time>
+        </div>
+      </div>
+    </div>
+  );
+}
 
 function ReactionChip({ reaction, disabled, onToggle }: { reaction: Reaction; disabled?: boolean; onToggle: (emoji: string, reacted: boolean) => void }) {
   // Custom emoji are addressed as name:id; unicode ones by themselves.

@@ -45,9 +45,12 @@ export function Sidebar({ guild, channelId }: { guild: GuildState | undefined; c
           <ChannelList guild={guild} channelId={channelId} perms={perms} open={setDialog} />
         </>
       ) : (
-        <header className="guild-header">
-          <h1>Home</h1>
-        </header>
+        <>
+          <header className="guild-header">
+            <h1>Home</h1>
+          </header>
+          <div className="channel-list" />
+        </>
       )}
       <UserPanel />
       {guild && dialog?.kind === "invite" && <InviteDialog guild={guild} channelId={channelId} onClose={close} />}
