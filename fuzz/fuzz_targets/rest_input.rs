@@ -6,7 +6,7 @@
 //! shape), never anything else.
 #![no_main]
 
-use guildhall_core::ops::{auth, bans, channels, guilds, invites, members, messages, reactions, roles, users, webhooks};
+use guildhall_core::ops::{auth, bans, channels, guilds, invites, members, messages, oauth2, reactions, roles, users, webhooks};
 use guildhall_core::ops::messages::attachments::{image_size, sanitize_filename};
 use guildhall_http::extract::{audit_log_reason, message_form, parse_json};
 use guildhall_http::multipart;
@@ -47,7 +47,7 @@ fn multipart_body(data: &[u8]) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    match selector % 28 {
+    match selector % 30 {
         0 => body::<messages::CreateMessage>(rest),
         1 => body::<messages::EditMessage>(rest),
         2 => body::<messages::BulkDelete>(rest),
@@ -99,6 +99,11 @@ fuzz_target!(|data: &[u8]| {
             let name = sanitize_filename(&String::from_utf8_lossy(rest));
             assert!(!name.is_empty() && name.len() <= 255 && !name.contains(['/', '\\']));
             assert!(name.chars().any(|c| c != '.'));
+        }
+        27 => body::<oauth2::AuthorizeBody>(rest),
+        28 => {
+            // The authorize query string (`?client_id=…&scope=bot`), as axum's Query reads it.
+            let _ = serde_urlencoded::from_bytes::<oauth2::AuthorizeQuery>(rest);
         }
         _ => body::<serde_json::Value>(rest),
     }
