@@ -252,7 +252,8 @@ function endsWithFlush(bytes: Uint8Array): boolean {
   return SYNC_FLUSH.every((b, i) => bytes[bytes.length - 4 + i] === b);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The bytes of `parts` in one array (the part itself when there is one). */
+export function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;

@@ -1,6 +1,6 @@
 import { Zlib } from "fflate";
 import { describe, expect, it } from "vitest";
-import { ZlibStreamDecoder } from "../gateway";
+import { concat, ZlibStreamDecoder } from "../gateway";
 
 /** What guildhall's zlib-stream sends: one zlib context, each message ends in a sync flush. */
 function zlibStream(messages: string[]): Uint8Array[] {
@@ -10,13 +10,7 @@ function zlibStream(messages: string[]): Uint8Array[] {
     chunks = [];
     zlib.push(new TextEncoder().encode(m));
     zlib.flush(true);
-    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let offset = 0;
-    for (const c of chunks) {
-      out.set(c, offset);
-      offset += c.length;
-    }
-    return out;
+    return concat(chunks);
   });
 }
 
