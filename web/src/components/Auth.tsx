@@ -57,7 +57,7 @@ export function Auth({ mode, then }: { mode: "login" | "register"; then: string 
             required
           />
         </label>
-        <ErrorText error={error} />
+        <ErrorText error={error} testId="auth-error" />
         <button className="primary wide" data-testid="auth-submit" disabled={busy}>
           {register ? "Continue" : "Log In"}
         </button>

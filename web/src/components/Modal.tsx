@@ -63,6 +63,10 @@ export function Confirm(props: { title: string; body: ReactNode; action: string;
 }
 
 /** The error of a failed action, shown where the action was taken. */
-export function ErrorText({ error }: { error: string | null }) {
-  return error ? <div className="error-text" role="alert">{error}</div> : null;
+export function ErrorText({ error, testId }: { error: string | null; testId?: string }) {
+  return error ? (
+    <div className="error-text" role="alert" data-testid={testId}>
+      {error}
+    </div>
+  ) : null;
 }
