@@ -132,7 +132,9 @@ export function applyDispatch(s: State, name: string, d: any): State {
         const known = s.guilds[g.id];
         if (known) guilds[g.id] = known;
       }
-      return { ...s, me: d.user, guildOrder: d.guilds.map((g: { id: Snowflake }) => g.id), guilds };
+      // A new session (not a RESUME): anything missed while disconnected is not replayed, so
+      // loaded history is dropped and reloads when a channel is opened.
+      return { ...s, me: d.user, guildOrder: d.guilds.map((g: { id: Snowflake }) => g.id), guilds, messages: {}, typing: {} };
     }
     case "USER_UPDATE":
       return { ...s, me: { ...s.me, ...d } };

@@ -66,6 +66,13 @@ describe("store", () => {
     expect(s.messages["5"].list).toEqual([]);
   });
 
+  it("drops loaded history on a new session (READY), keeps it on RESUMED", () => {
+    let s = withGuild();
+    s = applyDispatch(s, "MESSAGE_CREATE", { ...msg("300"), guild_id: "1" });
+    expect(applyDispatch(s, "RESUMED", {}).messages["5"].list).toHaveLength(1);
+    expect(applyDispatch(s, "READY", { user, guilds: [{ id: "1" }], session_id: "y" }).messages["5"]).toBeUndefined();
+  });
+
   it("forgets a channel and its messages on CHANNEL_DELETE (lost sight of it)", () => {
     let s = withGuild();
     s = applyDispatch(s, "MESSAGE_CREATE", { ...msg("300"), guild_id: "1" });

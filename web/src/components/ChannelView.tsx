@@ -22,10 +22,13 @@ export function ChannelView({ guild, channel }: { guild: GuildState; channel: Ch
     setReplyTo(null);
     setShowPins(false);
     setError(null);
-    if (!entry) loadOlder(channel.id).catch((e) => setError(errorMessage(e)));
-    // Only on channel change: later pages are asked for by scrolling.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [channel.id]);
+
+  // The first page, when the channel opens and again after a new session dropped the history.
+  const missing = entry === undefined;
+  useEffect(() => {
+    if (missing) loadOlder(channel.id).catch((e) => setError(errorMessage(e)));
+  }, [channel.id, missing]);
 
   return (
     <main className="channel-view">
