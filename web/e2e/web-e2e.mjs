@@ -428,6 +428,24 @@ await step('4b. the bot posts in #general; both pages show it; B\'s message reac
   }
 });
 
+await step('4c. the bot joins the voice channel (op 4); both pages list it there, and not after it leaves', ['botIn', 'joined'], async () => {
+  const voice = await visible(channelItem(pageA, { type: 2 }), 'A: no voice channel in the list');
+  const voiceId = await voice.getAttribute('data-channel-id');
+  const guild = bot.guilds.cache.get(state.gid);
+  if (!guild) throw new Error('bot: the guild is not in its cache');
+  const update = (channel_id) => guild.shard.send({ op: 4, d: { guild_id: state.gid, channel_id, self_mute: true, self_deaf: false } });
+  update(voiceId);
+  for (const [who, page] of [['A', pageA], ['B', pageB]]) {
+    const item = page.locator(`[data-testid="channel-item"][data-channel-id="${voiceId}"] + [data-testid="voice-members"] [data-user-id="${BOT.id}"]`);
+    await visible(item, `${who}: the bot is not listed under the voice channel`);
+    if (!(await item.getByTitle('Muted').count())) throw new Error(`${who}: the bot's self mute is not shown`);
+  }
+  update(null);
+  for (const [who, page] of [['A', pageA], ['B', pageB]]) {
+    await gone(page.locator(`[data-testid="voice-members"] [data-user-id="${BOT.id}"]`), `${who}: the bot is still listed in voice after leaving`);
+  }
+});
+
 await step('5a. A creates text channel "secret" and posts in it', ['joined'], async () => {
   await (await visible(tid(pageA, 'channel-create'), 'A: no channel-create button')).click();
   await (await visible(tid(pageA, 'create-channel-name'), 'A: create-channel modal has no create-channel-name')).fill('secret');

@@ -2,13 +2,15 @@
 // messages, typing), updated immutably per dispatch so React re-renders only what changed.
 // Components read it with `useStore(selector)`; actions live in `actions.ts`.
 import { useSyncExternalStore } from "react";
-import type { Channel, Emoji, Guild, Member, Message, Role, Snowflake, Status, User } from "./types";
+import type { Channel, Emoji, Guild, Member, Message, Role, Snowflake, Status, User, VoiceState } from "./types";
 
 export interface GuildState {
   guild: Guild;
   channels: Record<Snowflake, Channel>;
   members: Record<Snowflake, Member>;
   presences: Record<Snowflake, Status>;
+  /** Who is in which voice channel, by user. */
+  voice: Record<Snowflake, VoiceState>;
 }
 
 export interface ChannelMessages {
@@ -24,6 +26,8 @@ export interface State {
   guildOrder: Snowflake[];
   guilds: Record<Snowflake, GuildState>;
   messages: Record<Snowflake, ChannelMessages>;
+  /** channel → the newest message id the user has seen there (read state, this browser only). */
+  lastRead: Record<Snowflake, Snowflake>;
   /** channel → user → typing expiry (ms since epoch). */
   typing: Record<Snowflake, Record<Snowflake, number>>;
   connection: "connecting" | "ready" | "resuming" | "disconnected";
@@ -35,10 +39,28 @@ const initial: State = {
   guildOrder: [],
   guilds: {},
   messages: {},
+  lastRead: readLastRead(),
   typing: {},
   connection: "connecting",
   status: (globalThis.localStorage?.getItem("guildhall.status") as Status | null) || "online",
 };
+
+function readLastRead(): Record<Snowflake, Snowflake> {
+  try {
+    return JSON.parse(globalThis.localStorage?.getItem("guildhall.lastRead") ?? "{}") ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Marks `channelId` read up to `messageId` (kept in local storage across reloads). */
+export function markRead(channelId: Snowflake, messageId: Snowflake | null | undefined) {
+  if (!messageId || messageId.startsWith("pending-")) return;
+  const current = state.lastRead[channelId];
+  if (current && compareIds(current, messageId) >= 0) return;
+  setState((s) => ({ ...s, lastRead: { ...s.lastRead, [channelId]: messageId } }));
+  globalThis.localStorage?.setItem("guildhall.lastRead", JSON.stringify(state.lastRead));
+}
 
 let state: State = initial;
 const listeners = new Set<() => void>();
@@ -56,7 +78,7 @@ export function setState(update: (s: State) => State) {
 }
 
 export function resetState() {
-  state = { ...initial, status: state.status };
+  state = { ...initial, status: state.status, lastRead: readLastRead() };
   for (const l of listeners) l();
 }
 
@@ -144,13 +166,21 @@ export function applyDispatch(s: State, name: string, d: any): State {
       for (const p of guild.presences ?? []) presences[p.user.id] = p.status;
       const members: Record<Snowflake, Member> = {};
       for (const m of guild.members ?? []) members[m.user.id] = m;
+      const voice: Record<Snowflake, VoiceState> = {};
+      for (const v of guild.voice_states ?? []) if (v.channel_id) voice[v.user_id] = v;
       const order = s.guildOrder.includes(guild.id) ? s.guildOrder : [...s.guildOrder, guild.id];
       return {
         ...s,
         guildOrder: order,
         guilds: {
           ...s.guilds,
-          [guild.id]: { guild: { ...guild, channels: undefined, members: undefined, presences: undefined }, channels: byId(guild.channels), members, presences },
+          [guild.id]: {
+            guild: { ...guild, channels: undefined, members: undefined, presences: undefined, voice_states: undefined },
+            channels: byId(guild.channels),
+            members,
+            presences,
+            voice,
+          },
         },
       };
     }
@@ -208,6 +238,15 @@ export function applyDispatch(s: State, name: string, d: any): State {
         const presences = { ...g.presences };
         for (const p of d.presences ?? []) presences[p.user.id] = p.status;
         return { ...g, members, presences };
+      });
+    case "VOICE_STATE_UPDATE":
+      return updateGuild(s, d.guild_id, (g) => {
+        const voice = { ...g.voice };
+        if (d.channel_id) voice[d.user_id] = d;
+        else delete voice[d.user_id];
+        // The member object names a voice user who is not in the member list yet.
+        const members = d.member?.user && !g.members[d.user_id] ? { ...g.members, [d.user_id]: d.member } : g.members;
+        return { ...g, voice, members };
       });
     case "PRESENCE_UPDATE":
       return updateGuild(s, d.guild_id, (g) => ({ ...g, presences: { ...g.presences, [d.user.id]: d.status } }));

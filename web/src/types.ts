@@ -76,6 +76,7 @@ export interface Guild {
   channels?: Channel[];
   members?: Member[];
   presences?: Presence[];
+  voice_states?: VoiceState[];
   member_count?: number;
   unavailable?: boolean;
 }
@@ -117,6 +118,7 @@ export interface Message {
   pinned: boolean;
   type: number;
   mentions?: User[];
+  mention_everyone?: boolean;
   mention_roles?: Snowflake[];
   reactions?: Reaction[];
   attachments?: Attachment[];
@@ -125,6 +127,19 @@ export interface Message {
   /** Client-side only: a message being sent (nonce) that the server has not echoed yet. */
   pending?: boolean;
   nonce?: string;
+}
+
+export interface VoiceState {
+  guild_id?: Snowflake;
+  channel_id: Snowflake | null;
+  user_id: Snowflake;
+  member?: Member;
+  mute: boolean;
+  deaf: boolean;
+  self_mute: boolean;
+  self_deaf: boolean;
+  self_video?: boolean;
+  self_stream?: boolean;
 }
 
 export interface Invite {

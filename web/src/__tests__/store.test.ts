@@ -66,6 +66,15 @@ describe("store", () => {
     expect(s.messages["5"].list).toEqual([]);
   });
 
+  it("tracks who is in which voice channel", () => {
+    let s = withGuild();
+    const state = { guild_id: "1", user_id: "10", mute: false, deaf: false, self_mute: true, self_deaf: false };
+    s = applyDispatch(s, "VOICE_STATE_UPDATE", { ...state, channel_id: "7" });
+    expect(s.guilds["1"].voice["10"].channel_id).toBe("7");
+    s = applyDispatch(s, "VOICE_STATE_UPDATE", { ...state, channel_id: null });
+    expect(s.guilds["1"].voice["10"]).toBeUndefined();
+  });
+
   it("drops loaded history on a new session (READY), keeps it on RESUMED", () => {
     let s = withGuild();
     s = applyDispatch(s, "MESSAGE_CREATE", { ...msg("300"), guild_id: "1" });

@@ -3,7 +3,7 @@ import { api } from "../api";
 import { loadOlder, resetTypingThrottle, sendMessage, typing } from "../actions";
 import { errorMessage, useChannelPermissions } from "../hooks";
 import { has, P } from "../permissions";
-import { useStore, type GuildState } from "../store";
+import { markRead, useStore, type GuildState } from "../store";
 import { displayName, type Channel, type Message } from "../types";
 import { MessageItem, useResolver } from "./MessageItem";
 import { ErrorText } from "./Modal";
@@ -15,14 +15,21 @@ export function ChannelView({ guild, channel }: { guild: GuildState; channel: Ch
   const entry = useStore((s) => s.messages[channel.id]);
   const perms = useChannelPermissions(guild, channel);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const me = useStore((s) => s.me);
   const [showPins, setShowPins] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     setReplyTo(null);
+    setEditingId(null);
     setShowPins(false);
     setError(null);
   }, [channel.id]);
+
+  // Whatever arrives while the channel is open counts as read.
+  const newest = entry?.list.findLast((m) => !m.pending)?.id;
+  useEffect(() => markRead(channel.id, newest ?? channel.last_message_id), [channel.id, newest, channel.last_message_id]);
 
   // The first page, when the channel opens and again after a new session dropped the history.
   const missing = entry === undefined;
@@ -42,9 +49,20 @@ export function ChannelView({ guild, channel }: { guild: GuildState; channel: Ch
         </button>
         {showPins && <PinsPopover guild={guild} channel={channel} onClose={() => setShowPins(false)} />}
       </header>
-      <MessageList guild={guild} channel={channel} list={entry?.list ?? EMPTY} hasMore={entry?.hasMore ?? true} loading={entry?.loading ?? true} perms={perms} onReply={setReplyTo} />
+      <MessageList guild={guild} channel={channel} list={entry?.list ?? EMPTY} hasMore={entry?.hasMore ?? true} loading={entry?.loading ?? true} perms={perms} onReply={setReplyTo} editingId={editingId} onEdit={setEditingId} />
       <ErrorText error={error} />
-      <Composer guild={guild} channel={channel} perms={perms} replyTo={replyTo} clearReply={() => setReplyTo(null)} />
+      <Composer
+        guild={guild}
+        channel={channel}
+        perms={perms}
+        replyTo={replyTo}
+        clearReply={() => setReplyTo(null)}
+        editLast={() => {
+          // Up in an empty composer edits one's last message, as in Discord.
+          const last = entry?.list.findLast((m) => m.author.id === me?.id && !m.pending && m.type !== 6);
+          if (last) setEditingId(last.id);
+        }}
+      />
     </main>
   );
 }
@@ -57,6 +75,8 @@ function MessageList(props: {
   loading: boolean;
   perms: bigint;
   onReply: (m: Message) => void;
+  editingId: string | null;
+  onEdit: (id: string | null) => void;
 }) {
   const { list, channel } = props;
   const scroller = useRef<HTMLDivElement>(null);
@@ -121,7 +141,16 @@ function MessageList(props: {
                   <span>{new Date(m.timestamp).toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" })}</span>
                 </div>
               )}
-              <MessageItem message={m} guild={props.guild} grouped={grouped && !newDay} perms={props.perms} resolver={resolver} onReply={props.onReply} />
+              <MessageItem
+                message={m}
+                guild={props.guild}
+                grouped={grouped && !newDay}
+                perms={props.perms}
+                resolver={resolver}
+                onReply={props.onReply}
+                editing={props.editingId === m.id}
+                onEdit={props.onEdit}
+              />
             </div>
           );
         })}
@@ -130,7 +159,14 @@ function MessageList(props: {
   );
 }
 
-function Composer(props: { guild: GuildState; channel: Channel; perms: bigint; replyTo: Message | null; clearReply: () => void }) {
+function Composer(props: {
+  guild: GuildState;
+  channel: Channel;
+  perms: bigint;
+  replyTo: Message | null;
+  clearReply: () => void;
+  editLast: () => void;
+}) {
   const [text, setText] = useState("");
   const [error, setError] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -164,6 +200,9 @@ function Composer(props: { guild: GuildState; channel: Channel; perms: bigint; r
       submit();
     } else if (e.key === "Escape" && props.replyTo) {
       props.clearReply();
+    } else if (e.key === "ArrowUp" && text === "") {
+      e.preventDefault();
+      props.editLast();
     }
   };
 

@@ -13,6 +13,12 @@ export const Icon = {
   speaker: (size?: number) => (
     <Svg size={size}><path d="M11 5 6 9H3v6h3l5 4V5Zm4.5 3.5-1.4 1.4a3 3 0 0 1 0 4.2l1.4 1.4a5 5 0 0 0 0-7Zm2.8-2.8-1.4 1.4a7 7 0 0 1 0 9.8l1.4 1.4a9 9 0 0 0 0-12.6Z" /></Svg>
   ),
+  micOff: (size?: number) => (
+    <Svg size={size}><path d="M3.3 2 2 3.3l6 6V11a4 4 0 0 0 6.2 3.3l1.5 1.5A6 6 0 0 1 6 11H4a8 8 0 0 0 7 7.9V21h2v-2.1a7.9 7.9 0 0 0 4.1-1.7l3.6 3.6 1.3-1.3L3.3 2ZM16 11V5a4 4 0 0 0-7.6-1.7L16 10.9V11Zm2 0h2c0 1.2-.3 2.4-.8 3.4l-1.5-1.5c.2-.6.3-1.2.3-1.9Z" /></Svg>
+  ),
+  headphonesOff: (size?: number) => (
+    <Svg size={size}><path d="M3.3 2 2 3.3 4.4 5.7A9.9 9.9 0 0 0 2 12v6a3 3 0 0 0 3 3h2v-8H4v-1c0-1.5.4-2.9 1.1-4.1L20.7 22l1.3-1.3L3.3 2ZM12 2c-2 0-3.9.6-5.5 1.7l1.4 1.4A8 8 0 0 1 20 12v1h-3v3.2l3.6 3.6c.9-.5 1.4-1.4 1.4-2.5V12A10 10 0 0 0 12 2Z" /></Svg>
+  ),
   plus: (size?: number) => (
     <Svg size={size}><path d="M11 4h2v7h7v2h-7v7h-2v-7H4v-2h7V4Z" /></Svg>
   ),

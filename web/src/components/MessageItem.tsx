@@ -51,11 +51,14 @@ interface Props {
   resolver: MentionResolver;
   onReply?: (m: Message) => void;
   readOnly?: boolean;
+  /** Whether this message is being edited (one at a time per channel, chosen by the view). */
+  editing?: boolean;
+  onEdit?: (id: string | null) => void;
 }
 
-export const MessageItem = memo(function MessageItem({ message: m, guild, grouped, perms, resolver, onReply, readOnly }: Props) {
+export const MessageItem = memo(function MessageItem({ message: m, guild, grouped, perms, resolver, onReply, readOnly, editing = false, onEdit }: Props) {
   const me = useStore((s) => s.me);
-  const [editing, setEditing] = useState(false);
+  const setEditing = (on: boolean) => onEdit?.(on ? m.id : null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [picker, setPicker] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -75,9 +78,13 @@ export const MessageItem = memo(function MessageItem({ message: m, guild, groupe
 
   if (m.type === 6) return <PinNotice message={m} name={name} color={nameColor(guild, m.author.id)} />;
   const header = !grouped || m.referenced_message;
+  const myRoles = me ? guild.members[me.id]?.roles ?? [] : [];
+  const mentioned =
+    !mine &&
+    (m.mention_everyone || m.mentions?.some((u) => u.id === me?.id) || m.mention_roles?.some((r) => myRoles.includes(r)));
   return (
     <div
-      className={`message ${header ? "with-header" : "grouped"} ${m.pending ? "pending" : ""} ${editing ? "editing" : ""}`}
+      className={`message ${header ? "with-header" : "grouped"} ${m.pending ? "pending" : ""} ${editing ? "editing" : ""} ${mentioned ? "mentioned" : ""}`}
       data-testid="message"
       data-message-id={m.id}
       data-author-id={m.author.id}
@@ -156,7 +163,7 @@ export const MessageItem = memo(function MessageItem({ message: m, guild, groupe
               {Icon.reply()}
             </button>
           )}
-          {mine && (
+          {mine && onEdit && (
             <button data-testid="message-edit" title="Edit" aria-label="Edit" onClick={() => setEditing(true)}>
               {Icon.edit()}
             </button>

@@ -3,8 +3,9 @@ import { api } from "../api";
 import { errorMessage, useGuildPermissions } from "../hooks";
 import { channelPermissions, has, P } from "../permissions";
 import { navigate } from "../router";
-import { useStore, type GuildState } from "../store";
-import { ChannelType, type Channel } from "../types";
+import { compareIds, useStore, type GuildState } from "../store";
+import { ChannelType, displayName, type Channel } from "../types";
+import { Avatar } from "./Avatar";
 import { ChannelSettings } from "../admin/ChannelSettings";
 import { GuildSettings } from "../admin/GuildSettings";
 import { ErrorText, Modal } from "./Modal";
@@ -67,7 +68,11 @@ export function Sidebar({ guild, channelId }: { guild: GuildState | undefined; c
 function ChannelList(props: { guild: GuildState; channelId: string | null; perms: bigint; open: (d: Dialog) => void }) {
   const { guild, channelId, open } = props;
   const me = useStore((s) => s.me);
+  const lastRead = useStore((s) => s.lastRead);
   const [collapsed, setCollapsed] = useState<Record<string, boolean>>({});
+  const unread = (c: Channel) =>
+    c.id !== channelId && Boolean(c.last_message_id) && (!lastRead[c.id] || compareIds(c.last_message_id ?? "0", lastRead[c.id]) > 0);
+  const voiceMembers = (c: Channel) => Object.values(guild.voice).filter((v) => v.channel_id === c.id);
   const myRoles = me ? guild.members[me.id]?.roles ?? [] : [];
 
   // Categories in position order, each with its visible children; uncategorized channels first.
@@ -96,7 +101,9 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
   const item = (c: Channel) => (
     <li key={c.id}>
       <div
-        className={`channel-item ${c.id === channelId ? "selected" : ""} ${c.type === ChannelType.GuildVoice ? "voice" : ""}`}
+        className={`channel-item ${c.id === channelId ? "selected" : ""} ${c.type === ChannelType.GuildVoice ? "voice" : ""} ${
+          c.type === ChannelType.GuildText && unread(c) ? "unread" : ""
+        }`}
         data-testid="channel-item"
         data-channel-id={c.id}
         data-channel-name={c.name}
@@ -124,6 +131,21 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
           </button>
         )}
       </div>
+      {c.type === ChannelType.GuildVoice && (
+        <ul className="voice-members" data-testid="voice-members">
+          {voiceMembers(c).map((v) => {
+            const member = guild.members[v.user_id] ?? v.member;
+            return (
+              <li key={v.user_id} className="voice-member" data-user-id={v.user_id}>
+                {member && <Avatar user={member.user} size={22} />}
+                <span className="voice-member-name">{member ? displayName(member.user, member) : "Someone"}</span>
+                {(v.mute || v.self_mute) && <span className={`voice-flag ${v.mute ? "server" : ""}`} title={v.mute ? "Server muted" : "Muted"}>{Icon.micOff(14)}</span>}
+                {(v.deaf || v.self_deaf) && <span className={`voice-flag ${v.deaf ? "server" : ""}`} title={v.deaf ? "Server deafened" : "Deafened"}>{Icon.headphonesOff(14)}</span>}
+              </li>
+            );
+          })}
+        </ul>
+      )}
     </li>
   );
 
