@@ -5,7 +5,7 @@ import { errorMessage, useChannelPermissions } from "../hooks";
 import { has, P } from "../permissions";
 import { markRead, useStore, type GuildState } from "../store";
 import { displayName, type Channel, type Message } from "../types";
-import { MessageItem, useResolver } from "./MessageItem";
+import { MessageItem, useGuildParts, useResolver } from "./MessageItem";
 import { ErrorText } from "./Modal";
 import { Icon } from "./Icons";
 
@@ -82,7 +82,8 @@ function MessageList(props: {
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<{ first: string | undefined; height: number }>({ first: undefined, height: 0 });
-  const resolver = useResolver(props.guild);
+  const parts = useGuildParts(props.guild);
+  const resolver = useResolver(parts);
 
   // Keep the view where the reader is: stuck to the bottom for new messages, and in place when
   // an older page is prepended (the content above grew by the page's height).
@@ -143,7 +144,7 @@ function MessageList(props: {
               )}
               <MessageItem
                 message={m}
-                guild={props.guild}
+                guild={parts}
                 grouped={grouped && !newDay}
                 perms={props.perms}
                 resolver={resolver}
@@ -275,7 +276,8 @@ function TypingIndicator({ guild, channelId }: { guild: GuildState; channelId: s
 function PinsPopover({ guild, channel, onClose }: { guild: GuildState; channel: Channel; onClose: () => void }) {
   const [pins, setPins] = useState<Message[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const resolver = useResolver(guild);
+  const parts = useGuildParts(guild);
+  const resolver = useResolver(parts);
   // Re-read when a pin changes in the loaded history (MESSAGE_UPDATE carries `pinned`).
   const pinnedIds = useStore((s) => (s.messages[channel.id]?.list ?? []).filter((m) => m.pinned).map((m) => m.id).join(","));
   useEffect(() => {
@@ -290,7 +292,7 @@ function PinsPopover({ guild, channel, onClose }: { guild: GuildState; channel: 
       <ErrorText error={error} />
       {pins?.length === 0 && <p className="muted">This channel doesn't have any pinned messages… yet.</p>}
       {pins?.map((m) => (
-        <MessageItem key={m.id} message={m} guild={guild} grouped={false} perms={0n} resolver={resolver} readOnly />
+        <MessageItem key={m.id} message={m} guild={parts} grouped={false} perms={0n} resolver={resolver} readOnly />
       ))}
     </div>
   );

@@ -5,35 +5,52 @@ import { Markdown, type MentionResolver } from "../markdown";
 import { has, P } from "../permissions";
 import { navigate } from "../router";
 import { useStore, type GuildState } from "../store";
-import { displayName, type Message, type Reaction } from "../types";
+import { displayName, type Message, type Reaction, type Role } from "../types";
 import { Avatar } from "./Avatar";
 import { Confirm, ErrorText } from "./Modal";
 import { Icon } from "./Icons";
 
 const QUICK_REACTIONS = ["👍", "❤️", "😂", "😮", "😢", "🎉", "👀", "🔥"];
 
-export function useResolver(guild: GuildState): MentionResolver {
+/**
+ * What a message needs of its guild. Each part changes only with its own events, so a presence
+ * or typing update (a new GuildState) does not re-render every message.
+ */
+export interface GuildParts {
+  guildId: string;
+  members: GuildState["members"];
+  roles: Role[];
+  channels: GuildState["channels"];
+}
+
+export function useGuildParts(guild: GuildState): GuildParts {
+  const { members, channels } = guild;
+  const { id, roles } = guild.guild;
+  return useMemo(() => ({ guildId: id, members, roles, channels }), [id, members, roles, channels]);
+}
+
+export function useResolver(parts: GuildParts): MentionResolver {
   return useMemo(
     () => ({
       user: (id) => {
-        const m = guild.members[id];
+        const m = parts.members[id];
         return m ? displayName(m.user, m) : undefined;
       },
       role: (id) => {
-        const role = guild.guild.roles.find((r) => r.id === id);
+        const role = parts.roles.find((r) => r.id === id);
         return role ? { name: role.name, color: colorOf(role) } : undefined;
       },
-      channel: (id) => guild.channels[id]?.name,
-      openChannel: (id) => navigate(`/channels/${guild.guild.id}/${id}`),
+      channel: (id) => parts.channels[id]?.name,
+      openChannel: (id) => navigate(`/channels/${parts.guildId}/${id}`),
     }),
-    [guild],
+    [parts],
   );
 }
 
 /** The colour of the member's highest coloured role, as Discord paints names. */
-function nameColor(guild: GuildState, userId: string): string | undefined {
-  const roles = guild.members[userId]?.roles ?? [];
-  return colorOf(sortedRoles(guild.guild.roles).find((r) => roles.includes(r.id) && r.color));
+function nameColor(parts: GuildParts, userId: string): string | undefined {
+  const roles = parts.members[userId]?.roles ?? [];
+  return colorOf(sortedRoles(parts.roles).find((r) => roles.includes(r.id) && r.color));
 }
 
 function time(iso: string): string {
@@ -45,7 +62,7 @@ function time(iso: string): string {
 
 interface Props {
   message: Message;
-  guild: GuildState;
+  guild: GuildParts;
   grouped: boolean;
   perms: bigint;
   resolver: MentionResolver;
