@@ -17,12 +17,14 @@ export function useGuildPermissions(g: GuildState | undefined): bigint {
   }, [g, me]);
 }
 
+/** `userId`'s permissions in `channel` of guild `g`, with the member's roles as the client knows them. */
+export function permissionsIn(g: GuildState, channel: Channel, userId: string): bigint {
+  return channelPermissions(g.guild, channel, userId, g.members[userId]?.roles ?? []);
+}
+
 export function useChannelPermissions(g: GuildState | undefined, channel: Channel | undefined): bigint {
   const me = useStore((s) => s.me);
-  return useMemo(() => {
-    if (!g || !me || !channel) return 0n;
-    return channelPermissions(g.guild, channel, me.id, g.members[me.id]?.roles ?? []);
-  }, [g, me, channel]);
+  return useMemo(() => (g && me && channel ? permissionsIn(g, channel, me.id) : 0n), [g, me, channel]);
 }
 
 /** Roles highest first (position, then id), as Discord lists them. */

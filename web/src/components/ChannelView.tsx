@@ -45,7 +45,7 @@ export function ChannelView({ guild, channel }: { guild: GuildState; channel: Ch
         {channel.topic && <span className="topic" title={channel.topic}>{channel.topic}</span>}
         <span className="spacer" />
         <button className={`icon ${showPins ? "active" : ""}`} data-testid="pins-button" title="Pinned Messages" aria-label="Pinned Messages" onClick={() => setShowPins(!showPins)}>
-          <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M16 3 21 8l-2 1-3 3 .5 4.5L15 18l-4-4-5.5 5.5L4 18l5.5-5.5-4-4L7 7l4.5.5 3-3L16 3Z" /></svg>
+          {Icon.pin(20)}
         </button>
         {showPins && <PinsPopover guild={guild} channel={channel} onClose={() => setShowPins(false)} />}
       </header>

@@ -19,6 +19,15 @@ export const Icon = {
   headphonesOff: (size?: number) => (
     <Svg size={size}><path d="M3.3 2 2 3.3 4.4 5.7A9.9 9.9 0 0 0 2 12v6a3 3 0 0 0 3 3h2v-8H4v-1c0-1.5.4-2.9 1.1-4.1L20.7 22l1.3-1.3L3.3 2ZM12 2c-2 0-3.9.6-5.5 1.7l1.4 1.4A8 8 0 0 1 20 12v1h-3v3.2l3.6 3.6c.9-.5 1.4-1.4 1.4-2.5V12A10 10 0 0 0 12 2Z" /></Svg>
   ),
+  invite: (size?: number) => (
+    <Svg size={size}><path d="M14 8a4 4 0 1 1-8 0 4 4 0 0 1 8 0ZM2 19c0-3.3 3.6-6 8-6s8 2.7 8 6v1H2v-1Zm18-11h2v3h3v2h-3v3h-2v-3h-3v-2h3V8Z" /></Svg>
+  ),
+  bot: (size?: number) => (
+    <Svg size={size}><path d="M11 2h2v3h4a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h4V2ZM9 10.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3ZM8 16v1.5h8V16H8ZM1 10h2v5H1v-5Zm20 0h2v5h-2v-5Z" /></Svg>
+  ),
+  logout: (size?: number) => (
+    <Svg size={size}><path d="M10 3H4a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h6v-2H5V5h5V3Zm6.6 4.6L15.2 9l2 2H9v2h8.2l-2 2 1.4 1.4L21 12l-4.4-4.4Z" /></Svg>
+  ),
   plus: (size?: number) => (
     <Svg size={size}><path d="M11 4h2v7h7v2h-7v7h-2v-7H4v-2h7V4Z" /></Svg>
   ),

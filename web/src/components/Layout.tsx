@@ -1,6 +1,6 @@
 import { useEffect } from "react";
-import { useGuild } from "../hooks";
-import { channelPermissions, has, P } from "../permissions";
+import { permissionsIn, useGuild } from "../hooks";
+import { has, P } from "../permissions";
 import { navigate } from "../router";
 import { useStore } from "../store";
 import { ChannelType } from "../types";
@@ -19,14 +19,14 @@ export function Layout({ guildId, channelId }: { guildId: string | null; channel
 
   const channel = g && channelId ? g.channels[channelId] : undefined;
   const visible =
-    g && me && channel ? has(channelPermissions(g.guild, channel, me.id, g.members[me.id]?.roles ?? []), P.VIEW_CHANNEL) : false;
+    g && me && channel ? has(permissionsIn(g, channel, me.id), P.VIEW_CHANNEL) : false;
 
   // No channel chosen (or it vanished): open the first text channel this user can see.
   useEffect(() => {
     if (!g || !me || (channel && visible)) return;
     const first = Object.values(g.channels)
       .filter((c) => c.type === ChannelType.GuildText)
-      .filter((c) => has(channelPermissions(g.guild, c, me.id, g.members[me.id]?.roles ?? []), P.VIEW_CHANNEL))
+      .filter((c) => has(permissionsIn(g, c, me.id), P.VIEW_CHANNEL))
       .sort((a, b) => (a.position ?? 0) - (b.position ?? 0))[0];
     navigate(`/channels/${g.guild.id}/${first?.id ?? ""}`, true);
   }, [g, me, channel, visible]);

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { api } from "../api";
-import { errorMessage, useGuildPermissions } from "../hooks";
-import { channelPermissions, has, P } from "../permissions";
+import { errorMessage, permissionsIn, useGuildPermissions } from "../hooks";
+import { has, P } from "../permissions";
 import { navigate } from "../router";
 import { compareIds, useStore, type GuildState } from "../store";
 import { ChannelType, displayName, type Channel } from "../types";
@@ -31,16 +31,16 @@ export function Sidebar({ guild, channelId }: { guild: GuildState | undefined; c
             <h1 title={guild.guild.name}>{guild.guild.name}</h1>
             {has(perms, P.CREATE_INSTANT_INVITE) && (
               <button className="icon" data-testid="invite-create" title="Invite People" aria-label="Invite People" onClick={() => setDialog({ kind: "invite" })}>
-                <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M14 8a4 4 0 1 1-8 0 4 4 0 0 1 8 0ZM2 19c0-3.3 3.6-6 8-6s8 2.7 8 6v1H2v-1Zm18-11h2v3h3v2h-3v3h-2v-3h-3v-2h3V8Z" /></svg>
+                {Icon.invite()}
               </button>
             )}
             {has(perms, P.MANAGE_GUILD) && (
               <button className="icon" data-testid="bot-add" title="Add a Bot" aria-label="Add a Bot" onClick={() => setDialog({ kind: "bot" })}>
-                <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M11 2h2v3h4a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h4V2ZM9 10.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3ZM8 16v1.5h8V16H8ZM1 10h2v5H1v-5Zm20 0h2v5h-2v-5Z" /></svg>
+                {Icon.bot()}
               </button>
             )}
             <button className="icon" data-testid="guild-settings" title="Server Settings" aria-label="Server Settings" onClick={() => setDialog({ kind: "settings" })}>
-              <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.4 7.4 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.4 7.4 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1c.5.4 1.1.8 1.7 1L11 21h4l.4-2.9c.6-.2 1.2-.6 1.7-1l2.5 1 2-3.5-2.2-1.6ZM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7Z" /></svg>
+              {Icon.gear()}
             </button>
           </header>
           <ChannelList guild={guild} channelId={channelId} perms={perms} open={setDialog} />
@@ -73,12 +73,11 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
   const unread = (c: Channel) =>
     c.id !== channelId && Boolean(c.last_message_id) && (!lastRead[c.id] || compareIds(c.last_message_id ?? "0", lastRead[c.id]) > 0);
   const voiceMembers = (c: Channel) => Object.values(guild.voice).filter((v) => v.channel_id === c.id);
-  const myRoles = me ? guild.members[me.id]?.roles ?? [] : [];
 
   // Categories in position order, each with its visible children; uncategorized channels first.
   const tree = useMemo(() => {
     const all = Object.values(guild.channels).filter((c) => c.guild_id === guild.guild.id || !c.guild_id);
-    const visible = (c: Channel) => me !== null && has(channelPermissions(guild.guild, c, me.id, myRoles), P.VIEW_CHANNEL);
+    const visible = (c: Channel) => me !== null && has(permissionsIn(guild, c, me.id), P.VIEW_CHANNEL);
     const order = (a: Channel, b: Channel) =>
       // Text-like channels above voice ones within a category, as in Discord.
       Number(a.type === ChannelType.GuildVoice) - Number(b.type === ChannelType.GuildVoice) ||
@@ -93,10 +92,12 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
       // A category with nothing visible in it is hidden, unless the user can manage channels.
       .filter(({ category, channels }) => channels.length > 0 || has(props.perms, P.MANAGE_CHANNELS) && visible(category));
     return { top: children(null), categories };
-  }, [guild, me, myRoles, props.perms]);
+  }, [guild, me, props.perms]);
 
-  const canManage = (c: Channel) =>
-    me !== null && (has(channelPermissions(guild.guild, c, me.id, myRoles), P.MANAGE_CHANNELS) || has(channelPermissions(guild.guild, c, me.id, myRoles), P.MANAGE_ROLES));
+  const canManage = (c: Channel) => {
+    const bits = me ? permissionsIn(guild, c, me.id) : 0n;
+    return has(bits, P.MANAGE_CHANNELS) || has(bits, P.MANAGE_ROLES);
+  };
 
   const item = (c: Channel) => (
     <li key={c.id}>

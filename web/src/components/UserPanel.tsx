@@ -3,6 +3,7 @@ import { logout, setStatus } from "../actions";
 import { useStore } from "../store";
 import type { Status } from "../types";
 import { Avatar } from "./Avatar";
+import { Icon } from "./Icons";
 
 const STATUSES: { status: Status; label: string; hint?: string }[] = [
   { status: "online", label: "Online" },
@@ -34,7 +35,7 @@ export function UserPanel() {
         </span>
       </button>
       <button className="icon" title="Log Out" aria-label="Log Out" data-testid="logout" onClick={logout}>
-        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path fill="currentColor" d="M10 3H4a1 1 0 0 0-1 1v16a1 1 0 0 0 1 1h6v-2H5V5h5V3Zm6.6 4.6L15.2 9l2 2H9v2h8.2l-2 2 1.4 1.4L21 12l-4.4-4.4Z" /></svg>
+        {Icon.logout()}
       </button>
       {open && (
         <div className="status-menu" role="menu">

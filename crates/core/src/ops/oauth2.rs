@@ -3,15 +3,11 @@
 //! guild manager clicks "Authorize"). guildhall has no authorization-code flow; this is the
 //! bot-scope half that communities need to add their bots.
 
-use guildhall_bus::Event;
 use guildhall_model::Id;
-use guildhall_model::flags::{Intents, Permissions};
+use guildhall_model::flags::Permissions;
 use guildhall_model::id::marker::{ApplicationMarker, GuildMarker};
-use guildhall_model::user::User;
-use guildhall_store::{MemberRecord, StoreError};
 use serde::{Deserialize, Serialize};
 
-use super::guilds::{GuildCreateOptions, to_json};
 use super::{Actor, Code, Core, Error, Result, views};
 
 /// The query string: `client_id` and `scope` (must include `bot`).
@@ -75,33 +71,5 @@ impl Core {
             self.join_guild(guild_id, &views::public_user(&bot.user)).await?;
         }
         Ok(Authorized { location: format!("/oauth2/authorized?guild_id={guild_id}") })
-    }
-
-    /// Makes `user` a member of `guild_id` (already checked: not banned, allowed in), then tells
-    /// them (GUILD_CREATE to their sessions) and the guild (GUILD_MEMBER_ADD, and PRESENCE_UPDATE
-    /// when they are online). Returns whether
-    /// they were new: a concurrent join by the same user adds them once.
-    pub(crate) async fn join_guild(&self, guild_id: Id<GuildMarker>, user: &User) -> Result<bool> {
-        let member = MemberRecord::new(guild_id, user.id, self.now());
-        match self.store().add_member(&member).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict(_)) => return Ok(false),
-            Err(e) => return Err(e.into()),
-        }
-        let payload = self.guild_create_payload(guild_id, user.id, GuildCreateOptions::default()).await?;
-        self.publish(Event::users("GUILD_CREATE", vec![user.id], Intents::GUILDS, to_json(&payload)?)).await;
-        let mut data = to_json(&views::member(&member, Some(user)))?;
-        if let Some(map) = data.as_object_mut() {
-            map.insert("guild_id".to_owned(), serde_json::json!(guild_id));
-        }
-        self.publish(Event::guild("GUILD_MEMBER_ADD", guild_id, None, Intents::GUILD_MEMBERS, data)).await;
-        // Members already there learn the newcomer's status now, not at their next change.
-        let visible = self.presences.visible(user.id);
-        if visible.is_online() {
-            let data =
-                serde_json::to_value(visible.render(user.id, Some(guild_id))).map_err(|e| Error::internal(&e))?;
-            self.publish(Event::guild("PRESENCE_UPDATE", guild_id, None, Intents::GUILD_PRESENCES, data)).await;
-        }
-        Ok(true)
     }
 }

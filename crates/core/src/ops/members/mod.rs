@@ -1,4 +1,5 @@
-//! Guild members: reading, listing and searching them, granting and taking roles, kicking
+//! Guild members: joining (invites and bot authorization share it), reading, listing and
+//! searching them, granting and taking roles, kicking
 //! (protocol.md §3.4 "Guilds", the member rows; events §2.1). Editing a member
 //! ([`UpdateMember`]) lives in `update.rs`.
 //!
@@ -13,9 +14,10 @@ use guildhall_model::guild::{Member, Role};
 use guildhall_model::id::marker::{GuildMarker, RoleMarker, UserMarker};
 use guildhall_model::user::User;
 use guildhall_model::{Id, Nullable};
-use guildhall_store::MemberRecord;
+use guildhall_store::{MemberRecord, StoreError};
 use serde::Deserialize;
 
+use super::guilds::{GuildCreateOptions, to_json};
 use super::{Actor, Code, Core, Error, GuildAccess, Result, views};
 use crate::hierarchy;
 use crate::limits::{self, FormError, FormErrors, PathSegment};
@@ -284,5 +286,35 @@ fn nick_change(nick: Option<Nullable<String>>, errors: &mut FormErrors) -> Optio
             errors.check(limits::validate_nickname(&nick));
             Some(Some(nick))
         }
+    }
+}
+
+impl Core {
+    /// Makes `user` a member of `guild_id` (already checked: not banned, allowed in), then tells
+    /// them (GUILD_CREATE to their sessions) and the guild (GUILD_MEMBER_ADD, and PRESENCE_UPDATE
+    /// when they are online). Returns whether
+    /// they were new: a concurrent join by the same user adds them once.
+    pub(crate) async fn join_guild(&self, guild_id: Id<GuildMarker>, user: &User) -> Result<bool> {
+        let member = MemberRecord::new(guild_id, user.id, self.now());
+        match self.store().add_member(&member).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        let payload = self.guild_create_payload(guild_id, user.id, GuildCreateOptions::default()).await?;
+        self.publish(Event::users("GUILD_CREATE", vec![user.id], Intents::GUILDS, to_json(&payload)?)).await;
+        let mut data = to_json(&views::member(&member, Some(user)))?;
+        if let Some(map) = data.as_object_mut() {
+            map.insert("guild_id".to_owned(), serde_json::json!(guild_id));
+        }
+        self.publish(Event::guild("GUILD_MEMBER_ADD", guild_id, None, Intents::GUILD_MEMBERS, data)).await;
+        // Members already there learn the newcomer's status now, not at their next change.
+        let visible = self.presences.visible(user.id);
+        if visible.is_online() {
+            let data =
+                serde_json::to_value(visible.render(user.id, Some(guild_id))).map_err(|e| Error::internal(&e))?;
+            self.publish(Event::guild("PRESENCE_UPDATE", guild_id, None, Intents::GUILD_PRESENCES, data)).await;
+        }
+        Ok(true)
     }
 }
