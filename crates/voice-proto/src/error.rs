@@ -20,4 +20,13 @@ pub enum Error {
     /// A mode name this server does not implement.
     #[error("unknown encryption mode")]
     UnknownMode,
+    /// A WebRTC offer that could not be read or answered (no Opus, malformed SDP).
+    #[error("unusable SDP offer")]
+    Sdp,
+    /// The WebRTC stack refused (no local address configured, bad candidate).
+    #[error("webrtc setup failed")]
+    WebRtc,
+    /// No participant has this SSRC.
+    #[error("unknown participant")]
+    UnknownParticipant,
 }

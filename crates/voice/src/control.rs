@@ -10,6 +10,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use guildhall_core::VoiceGrant;
 use guildhall_voice_proto::crypto::{Cipher, Mode};
+use guildhall_voice_proto::sfu::SfuEvent;
 use guildhall_voice_proto::signal::{CloseCode, Identify, Outbox, Resume};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot};
@@ -34,6 +35,15 @@ pub(crate) enum ToConn {
     /// A RESUME on another connection took this session over: stop, and hand the
     /// unacknowledged messages over through [`Control::detach`].
     HandOver,
+    /// Another member's streams and the receive slots (mids) carrying them (op 12; WebRTC
+    /// clients only).
+    Video {
+        user_id: u64,
+        ssrc: u32,
+        audio: Option<String>,
+        camera: Option<String>,
+        screen: Option<String>,
+    },
 }
 
 impl ToConn {
@@ -43,7 +53,8 @@ impl ToConn {
             Self::Speaking { user_id, ssrc, speaking } => outbox.speaking(user_id, ssrc, speaking),
             Self::ClientsConnect(users) => outbox.clients_connect(&users),
             Self::ClientDisconnect(user) => outbox.client_disconnect(user),
-            Self::Close(_) | Self::HandOver => {}
+            // Browsers identify again rather than resume (a new peer connection anyway).
+            Self::Close(_) | Self::HandOver | Self::Video { .. } => {}
         }
     }
 }
@@ -334,6 +345,39 @@ impl Control {
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
         self.sfu.send(Command::Cipher { ssrc: member.ssrc, cipher: Cipher::new(mode, &secret) });
         Some(secret)
+    }
+
+    /// A browser's SELECT_PROTOCOL (WebRTC): its offer goes to the SFU, which answers once it
+    /// has set up the peer connection.
+    pub(crate) fn select_webrtc(
+        &self,
+        key: Key,
+        conn_id: u64,
+        sdp: String,
+    ) -> Option<oneshot::Receiver<Result<String, guildhall_voice_proto::Error>>> {
+        let mut state = self.lock();
+        let member = Self::member_of(&mut state, key, conn_id)?;
+        let (reply, answer) = oneshot::channel();
+        self.sfu.send(Command::Offer { ssrc: member.ssrc, sdp, reply });
+        Some(answer)
+    }
+
+    /// Client op 12: its camera / screen state, for the SFU's slots.
+    pub(crate) fn video(&self, key: Key, conn_id: u64, camera: bool, screen: bool) {
+        let mut state = self.lock();
+        let Some(member) = Self::member_of(&mut state, key, conn_id) else { return };
+        self.sfu.send(Command::Video { ssrc: member.ssrc, camera, screen });
+    }
+
+    /// What the SFU has to tell a client: routed to the member with that SSRC.
+    pub(crate) fn sfu_event(&self, event: SfuEvent) {
+        let SfuEvent::Slots { to, ssrc, user_id, audio, camera, screen } = event;
+        let state = self.lock();
+        let conn =
+            state.guilds.values().flat_map(|g| g.members.values()).find(|m| m.ssrc == to).and_then(|m| m.conn.as_ref());
+        if let Some(conn) = conn {
+            let _ = conn.tx.send(ToConn::Video { user_id, ssrc, audio, camera, screen });
+        }
     }
 
     /// Client op 5: relayed to the room as `{user_id, ssrc, speaking}` (receivers map SSRCs to

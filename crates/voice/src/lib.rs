@@ -86,9 +86,19 @@ impl VoiceNode {
             ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
             ip => ip,
         });
-        let sfu = udp::spawn(socket)?;
         let media = SocketAddr::new(public_ip, local.port());
-        Ok(Self { control: Arc::new(Control::new(config, media, sfu)) })
+        let (events_tx, events) = std::sync::mpsc::channel();
+        let sfu = udp::spawn(socket, media, events_tx)?;
+        let control = Arc::new(Control::new(config, media, sfu));
+        // The SFU's notices (receive slots for browsers) are rare (joins, leaves, cameras); a
+        // plain thread routes them, and ends when the UDP thread does.
+        let router = control.clone();
+        std::thread::Builder::new().name("voice-events".into()).spawn(move || {
+            while let Ok(event) = events.recv() {
+                router.sfu_event(event);
+            }
+        })?;
+        Ok(Self { control })
     }
 
     /// The UDP address READY announces.

@@ -5,6 +5,10 @@
 //! read, so a command is in force for the first packet that arrives after it was sent. Each command also sends an empty
 //! datagram to the socket from a private one, which wakes the thread to drain the queue even
 //! when no media flows (the queue never grows while the server is silent).
+//!
+//! Browsers' WebRTC connections have timers (retransmissions, RTCP, pacing, ICE): while any
+//! exists the thread waits in `poll` until the SFU's next deadline instead of blocking in
+//! `recvmmsg`, and what the SFU has to tell clients ([`SfuEvent`]) goes to signalling.
 
 use std::io::{IoSlice, IoSliceMut};
 use std::net::{SocketAddr, UdpSocket};
@@ -13,18 +17,49 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Instant;
 
+use guildhall_voice_proto::Error;
 use guildhall_voice_proto::crypto::Cipher;
-use guildhall_voice_proto::sfu::{Batch, Sfu};
+use guildhall_voice_proto::sfu::{Batch, Sfu, SfuEvent};
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg};
+use tokio::sync::oneshot;
 
 /// A change to the SFU's participants.
 #[derive(Debug)]
 pub(crate) enum Command {
-    Add { ssrc: u32, room: u64, user_id: u64 },
-    Cipher { ssrc: u32, cipher: Cipher },
-    Flags { ssrc: u32, muted: bool, deafened: bool },
-    Room { ssrc: u32, room: u64 },
-    Remove { ssrc: u32 },
+    Add {
+        ssrc: u32,
+        room: u64,
+        user_id: u64,
+    },
+    Cipher {
+        ssrc: u32,
+        cipher: Cipher,
+    },
+    Flags {
+        ssrc: u32,
+        muted: bool,
+        deafened: bool,
+    },
+    Room {
+        ssrc: u32,
+        room: u64,
+    },
+    Remove {
+        ssrc: u32,
+    },
+    /// A browser's SDP offer; the answer (or why not) goes back on `reply`.
+    Offer {
+        ssrc: u32,
+        sdp: String,
+        reply: oneshot::Sender<Result<String, Error>>,
+    },
+    /// A browser's camera / screen went on or off.
+    Video {
+        ssrc: u32,
+        camera: bool,
+        screen: bool,
+    },
 }
 
 /// The signalling side's handle on the UDP thread.
@@ -73,8 +108,13 @@ const SEND_BATCH: usize = 1024;
 /// 1 ms of that).
 const SOCKET_BUFFER: usize = 8 << 20;
 
-/// Starts the thread that serves `socket`.
-pub(crate) fn spawn(socket: UdpSocket) -> std::io::Result<SfuHandle> {
+/// Starts the thread that serves `socket`, which browsers reach at `public` (the ICE
+/// candidate); what the SFU has to tell clients goes to `events`.
+pub(crate) fn spawn(
+    socket: UdpSocket,
+    public: SocketAddr,
+    events: mpsc::Sender<SfuEvent>,
+) -> std::io::Result<SfuHandle> {
     let local = socket.local_addr()?;
     let wake = match local.ip() {
         ip if ip.is_unspecified() && local.is_ipv4() => SocketAddr::from(([127, 0, 0, 1], local.port())),
@@ -89,7 +129,9 @@ pub(crate) fn spawn(socket: UdpSocket) -> std::io::Result<SfuHandle> {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    std::thread::Builder::new().name("voice-udp".into()).spawn(move || run(&socket, &rx, &flag, waker_addr))?;
+    std::thread::Builder::new()
+        .name("voice-udp".into())
+        .spawn(move || run(&socket, &rx, &flag, waker_addr, public, &events))?;
     Ok(SfuHandle { commands: Mutex::new(tx), stop, wake, waker })
 }
 
@@ -110,8 +152,16 @@ fn size_buffers(socket: &UdpSocket) {
     );
 }
 
-fn run(socket: &UdpSocket, commands: &mpsc::Receiver<Command>, stop: &AtomicBool, waker: SocketAddr) {
+fn run(
+    socket: &UdpSocket,
+    commands: &mpsc::Receiver<Command>,
+    stop: &AtomicBool,
+    waker: SocketAddr,
+    public: SocketAddr,
+    events: &mpsc::Sender<SfuEvent>,
+) {
     let mut sfu = Sfu::new();
+    sfu.set_local(public);
     let mut bufs = vec![[0u8; MAX_DATAGRAM]; RECV_BATCH];
     let mut received: Vec<(usize, Option<SocketAddr>)> = Vec::with_capacity(RECV_BATCH);
     let mut recv_headers = MultiHeaders::<SockaddrStorage>::preallocate(RECV_BATCH, None);
@@ -120,36 +170,64 @@ fn run(socket: &UdpSocket, commands: &mpsc::Receiver<Command>, stop: &AtomicBool
     let mut out = Batch::new();
     loop {
         received.clear();
-        let result = {
+        // Native participants need no timers: block until a datagram comes. With browsers
+        // connected, wait no longer than their next deadline.
+        let deadline = sfu.poll_timeout();
+        let flags = match deadline {
+            None => MsgFlags::MSG_WAITFORONE,
+            Some(at) if readable_before(socket, at) => MsgFlags::MSG_DONTWAIT,
+            Some(_) => MsgFlags::empty(),
+        };
+        let result = if flags.is_empty() {
+            Ok(())
+        } else {
             let mut slices: Vec<[IoSliceMut<'_>; 1]> = bufs.iter_mut().map(|b| [IoSliceMut::new(b)]).collect();
             // WAITFORONE: block for the first datagram, then take what is already queued.
-            recvmmsg(socket.as_raw_fd(), &mut recv_headers, slices.iter_mut(), MsgFlags::MSG_WAITFORONE, None)
+            recvmmsg(socket.as_raw_fd(), &mut recv_headers, slices.iter_mut(), flags, None)
                 .map(|msgs| received.extend(msgs.map(|m| (m.bytes, m.address.and_then(|a| socket_addr(&a))))))
         };
         if stop.load(Ordering::Relaxed) {
             return;
         }
+        let now = Instant::now();
         // Commands sent before these datagrams were read are in force for all of them.
         while let Ok(command) = commands.try_recv() {
-            apply(&mut sfu, command);
+            apply(&mut sfu, command, now);
         }
-        if let Err(error) = result {
+        out.clear();
+        match result {
             // ICMP port-unreachable from a client that went away surfaces here on Linux;
             // it concerns one peer, never the socket.
-            tracing::trace!(%error, "voice udp receive");
-            continue;
-        }
-        let now = Instant::now();
-        out.clear();
-        for (buf, &(len, from)) in bufs.iter().zip(&received) {
-            let Some(from) = from else { continue };
-            if len == 0 && from == waker {
-                continue;
+            Err(error) => tracing::trace!(%error, "voice udp receive"),
+            Ok(()) => {
+                for (buf, &(len, from)) in bufs.iter().zip(&received) {
+                    let Some(from) = from else { continue };
+                    if len == 0 && from == waker {
+                        continue;
+                    }
+                    sfu.handle_batch(now, from, &buf[..len.min(MAX_DATAGRAM)], &mut out);
+                }
             }
-            sfu.handle_batch(now, from, &buf[..len.min(MAX_DATAGRAM)], &mut out);
+        }
+        if sfu.poll_timeout().is_some_and(|at| at <= now) {
+            sfu.handle_timeout(now, &mut out);
         }
         send_all(socket, &out, &mut send_headers, &mut addrs);
+        while let Some(event) = sfu.poll_event() {
+            let _ = events.send(event);
+        }
     }
+}
+
+/// Waits until the socket is readable or `deadline` passes; true if readable.
+fn readable_before(socket: &UdpSocket, deadline: Instant) -> bool {
+    use std::os::fd::AsFd;
+    let wait = deadline.saturating_duration_since(Instant::now());
+    // Rounded up, so the thread never wakes just before the deadline and spins.
+    let ms = wait.as_micros().div_ceil(1000);
+    let timeout = PollTimeout::try_from(ms.min(60_000)).unwrap_or(PollTimeout::MAX);
+    let mut fds = [PollFd::new(socket.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, timeout), Ok(n) if n > 0)
 }
 
 /// Sends every datagram of `batch` with as few `sendmmsg` calls as the kernel allows.
@@ -187,12 +265,17 @@ fn socket_addr(addr: &SockaddrStorage) -> Option<SocketAddr> {
     addr.as_sockaddr_in6().map(|v6| SocketAddr::V6(std::net::SocketAddrV6::from(*v6)))
 }
 
-fn apply(sfu: &mut Sfu, command: Command) {
+fn apply(sfu: &mut Sfu, command: Command, now: Instant) {
     match command {
         Command::Add { ssrc, room, user_id } => sfu.add(ssrc, room, user_id),
         Command::Cipher { ssrc, cipher } => sfu.set_cipher(ssrc, cipher),
         Command::Flags { ssrc, muted, deafened } => sfu.set_flags(ssrc, muted, deafened),
         Command::Room { ssrc, room } => sfu.set_room(ssrc, room),
         Command::Remove { ssrc } => sfu.remove(ssrc),
+        Command::Offer { ssrc, sdp, reply } => {
+            // The asker may have given up (its WebSocket closed): nothing to do then.
+            let _ = reply.send(sfu.accept_offer(now, ssrc, &sdp));
+        }
+        Command::Video { ssrc, camera, screen } => sfu.set_video(ssrc, camera, screen),
     }
 }

@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use guildhall_voice_proto::signal::{CloseCode, Connection, Output, Version};
+use guildhall_voice_proto::signal::{CloseCode, Connection, Output, Version, VideoStreams};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -31,8 +31,12 @@ struct ConnectQuery {
 /// How long a RESUME waits for the connection it takes over to hand over its messages.
 const HANDOVER: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Voice payloads are small; anything larger is refused by the WebSocket layer.
-const MAX_MESSAGE: usize = 16 * 1024;
+/// Voice payloads are small except a browser's SDP offer; anything larger is refused by the
+/// WebSocket layer.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// How long the SFU may take to answer an offer before the browser is told to start over.
+const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn upgrade(
     State(control): State<Arc<Control>>,
@@ -126,6 +130,27 @@ impl Driver {
                         None => self.conn.close(CloseCode::SessionNoLongerValid),
                     }
                 }
+                Output::SelectWebRtc { sdp } => {
+                    let asked = self.joined.and_then(|key| self.control.select_webrtc(key, self.id, sdp));
+                    let answer = match asked {
+                        Some(rx) => tokio::time::timeout(ANSWER_TIMEOUT, rx).await.ok().and_then(Result::ok),
+                        None => None,
+                    };
+                    match answer {
+                        Some(Ok(sdp)) => self.conn.webrtc_description(&sdp, self.id),
+                        // An offer str0m cannot answer is a payload we failed to decode.
+                        Some(Err(error)) => {
+                            tracing::debug!(%error, "webrtc offer refused");
+                            self.conn.close(CloseCode::DecodeError);
+                        }
+                        None => self.conn.close(CloseCode::SessionNoLongerValid),
+                    }
+                }
+                Output::Video { camera, screen } => {
+                    if let Some(key) = self.joined {
+                        self.control.video(key, self.id, camera, screen);
+                    }
+                }
                 Output::Speaking { speaking, ssrc } => {
                     if let Some(key) = self.joined {
                         self.control.speaking(key, self.id, ssrc, speaking);
@@ -147,6 +172,11 @@ impl Driver {
             ToConn::ClientDisconnect(user) => self.conn.client_disconnect(user),
             ToConn::Close(code) => self.conn.close(code),
             ToConn::HandOver => return false,
+            ToConn::Video { user_id, ssrc, audio, camera, screen } => {
+                let streams =
+                    VideoStreams { audio: audio.as_deref(), camera: camera.as_deref(), screen: screen.as_deref() };
+                self.conn.video(user_id, ssrc, streams);
+            }
         }
         true
     }

@@ -169,6 +169,19 @@ pub enum Output {
         /// Its port, likewise.
         port: u16,
     },
+    /// A browser chose WebRTC (SELECT_PROTOCOL `protocol: "webrtc"`) with this SDP offer:
+    /// answer it, then call [`Connection::webrtc_description`].
+    SelectWebRtc {
+        /// The offer, as the browser wrote it.
+        sdp: String,
+    },
+    /// The client's camera / screen went on or off (op 12).
+    Video {
+        /// The camera is sending.
+        camera: bool,
+        /// The screen share is sending.
+        screen: bool,
+    },
     /// The client announced its speaking state (op 5): relay it to the others.
     Speaking {
         /// The bitmask (1 microphone, 2 soundshare, 4 priority; 0 = stopped).
@@ -190,6 +203,15 @@ enum Phase {
     Established,
     /// Closed, or its outbox was taken: input is ignored, nothing more comes out.
     Closed,
+}
+
+/// The receive slots (mids) of a WebRTC client that carry one other member's media; `None`
+/// where nothing of that kind reaches it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VideoStreams<'a> {
+    pub audio: Option<&'a str>,
+    pub camera: Option<&'a str>,
+    pub screen: Option<&'a str>,
 }
 
 /// One voice WebSocket connection.
@@ -318,6 +340,8 @@ impl Connection {
                     None => self.close(CloseCode::UnknownEncryptionMode),
                 }
             }
+            ClientMessage::SelectWebRtc { sdp } => self.out.push_back(Output::SelectWebRtc { sdp }),
+            ClientMessage::Video { camera, screen } => self.out.push_back(Output::Video { camera, screen }),
             ClientMessage::Speaking { speaking, ssrc } => self.out.push_back(Output::Speaking { speaking, ssrc }),
             ClientMessage::Ignored => {}
         }
@@ -369,6 +393,35 @@ impl Connection {
     pub fn session_description(&mut self, mode: Mode, key: &[u8; 32]) {
         let d = SessionDescription { mode: mode.as_str(), secret_key: key, dave_protocol_version: 0 };
         self.send_sequenced(op::SESSION_DESCRIPTION, &payload::json(&d));
+    }
+
+    /// A WebRTC SELECT_PROTOCOL was answered: SESSION_DESCRIPTION with the SDP answer (and no
+    /// key: DTLS-SRTP keys the media).
+    pub fn webrtc_description(&mut self, answer: &str, media_session_id: u64) {
+        let d = payload::WebRtcDescription {
+            sdp: answer,
+            audio_codec: "opus",
+            video_codec: "VP8",
+            media_session_id: format!("{media_session_id:016x}"),
+            dave_protocol_version: 0,
+        };
+        self.send_sequenced(op::SESSION_DESCRIPTION, &payload::json(&d));
+    }
+
+    /// op 12: another member's camera/screen state, and for a WebRTC client the mids of its
+    /// receive slots that carry that member's audio, camera and screen.
+    pub fn video(&mut self, user_id: u64, audio_ssrc: u32, streams: VideoStreams<'_>) {
+        let d = payload::VideoRelay {
+            user_id: payload::Snowflake(user_id),
+            audio_ssrc,
+            video_ssrc: 0,
+            streams: [
+                payload::StreamState { kind: "video", active: streams.camera.is_some() },
+                payload::StreamState { kind: "screen", active: streams.screen.is_some() },
+            ],
+            mids: payload::Mids { audio: streams.audio, video: streams.camera, screen: streams.screen },
+        };
+        self.send_sequenced(op::VIDEO, &payload::json(&d));
     }
 
     /// Relays another member's op 5 to this client.

@@ -30,7 +30,8 @@ pub(crate) mod op {
     pub(crate) const HELLO: u8 = 8;
     pub(crate) const RESUMED: u8 = 9;
     pub(crate) const CLIENTS_CONNECT: u8 = 11;
-    /// The official client's video/stream announcement (C→S); accepted and ignored.
+    /// Video (C→S: a client's camera/screen state; S→C: another member's, with the receive
+    /// slots carrying it for a WebRTC client).
     pub(crate) const VIDEO: u8 = 12;
     pub(crate) const CLIENT_DISCONNECT: u8 = 13;
     /// DAVE transition ready (C→S JSON); DAVE is never offered, so it has nothing to act on.
@@ -41,9 +42,10 @@ pub(crate) mod op {
     pub(crate) const DAVE_BINARY: [u8; 2] = [26, 28];
 }
 
-/// Largest client frame read. Real clients send a few hundred bytes; anything bigger is not one
-/// of them and is refused before the JSON parser spends time on it.
-pub(crate) const MAX_FRAME: usize = 4096;
+/// Largest client frame read. Native clients send a few hundred bytes; a browser's
+/// SELECT_PROTOCOL carries its SDP offer (about 35 KB with the web client's 31 m-lines).
+/// Anything bigger is refused before the JSON parser spends time on it.
+pub(crate) const MAX_FRAME: usize = 64 * 1024;
 
 /// op 0 IDENTIFY: who the client says it is. The driver checks it against the
 /// VOICE_STATE_UPDATE / VOICE_SERVER_UPDATE it issued.
@@ -111,6 +113,15 @@ pub(crate) enum ClientMessage {
         address: String,
         port: u16,
     },
+    /// op 1 with `protocol: "webrtc"`: the browser's SDP offer.
+    SelectWebRtc {
+        sdp: String,
+    },
+    /// op 12: whether the client's camera and screen are on.
+    Video {
+        camera: bool,
+        screen: bool,
+    },
     /// op 3: the whole `d` (a bare nonce before v8, `{t, seq_ack}` from v8 on).
     Heartbeat(Value),
     Speaking {
@@ -118,7 +129,8 @@ pub(crate) enum ClientMessage {
         ssrc: u32,
     },
     Resume(Resume),
-    /// A known opcode that needs no answer (12, 23, 31) or a binary DAVE frame.
+    /// A known opcode that needs no answer (23, 31, an op 12 without streams) or a binary
+    /// DAVE frame.
     Ignored,
 }
 
@@ -143,6 +155,23 @@ struct SelectProtocol {
     protocol: String,
     #[serde(default)]
     data: Value,
+    #[serde(default)]
+    sdp: Option<String>,
+}
+
+/// op 12 from a client: `streams` with their `type` ("video" camera, "screen") and `active`.
+#[derive(Deserialize)]
+struct Video {
+    #[serde(default)]
+    streams: Option<Vec<VideoStream>>,
+}
+
+#[derive(Deserialize)]
+struct VideoStream {
+    #[serde(default, rename = "type")]
+    kind: String,
+    #[serde(default)]
+    active: bool,
 }
 
 #[derive(Deserialize)]
@@ -176,6 +205,18 @@ pub(crate) fn parse(frame: &[u8]) -> Result<ClientMessage, Refused> {
         op::SELECT_PROTOCOL => {
             let select: SelectProtocol = serde_json::from_value(d).map_err(decode)?;
             // The protocol decides the meaning of `data`, so it is checked first.
+            if select.protocol == "webrtc" {
+                // Discord's web client puts the SDP in `data` (and again in `sdp`).
+                let sdp = match (select.data, select.sdp) {
+                    (Value::String(sdp), _) | (_, Some(sdp)) => sdp,
+                    (Value::Object(mut map), None) => match map.remove("sdp") {
+                        Some(Value::String(sdp)) => sdp,
+                        _ => return Err(Refused::Close(CloseCode::DecodeError)),
+                    },
+                    _ => return Err(Refused::Close(CloseCode::DecodeError)),
+                };
+                return Ok(ClientMessage::SelectWebRtc { sdp });
+            }
             if select.protocol != "udp" {
                 return Err(Refused::Close(CloseCode::UnknownProtocol));
             }
@@ -188,7 +229,15 @@ pub(crate) fn parse(frame: &[u8]) -> Result<ClientMessage, Refused> {
             ClientMessage::Speaking { speaking, ssrc }
         }
         op::RESUME => ClientMessage::Resume(serde_json::from_value(d).map_err(decode)?),
-        op::VIDEO | op::DAVE_TRANSITION_READY | op::DAVE_INVALID_COMMIT_WELCOME => ClientMessage::Ignored,
+        op::VIDEO => match serde_json::from_value::<Video>(d) {
+            Ok(Video { streams: Some(streams) }) => {
+                let on = |kind: &str| streams.iter().any(|s| s.kind == kind && s.active);
+                ClientMessage::Video { camera: on("video"), screen: on("screen") }
+            }
+            // Other shapes (older clients' `{audio_ssrc, video_ssrc}` only) change nothing.
+            _ => ClientMessage::Ignored,
+        },
+        op::DAVE_TRANSITION_READY | op::DAVE_INVALID_COMMIT_WELCOME => ClientMessage::Ignored,
         _ => return Err(Refused::Close(CloseCode::UnknownOpcode)),
     })
 }
@@ -269,6 +318,40 @@ pub(crate) struct SessionDescription<'a> {
     pub(crate) secret_key: &'a [u8; 32],
     /// Always 0: DAVE is not offered, and discord.py/songbird require the key.
     pub(crate) dave_protocol_version: u8,
+}
+
+/// SESSION_DESCRIPTION for a WebRTC client: the SDP answer instead of a key.
+#[derive(Serialize)]
+pub(crate) struct WebRtcDescription<'a> {
+    pub(crate) sdp: &'a str,
+    pub(crate) audio_codec: &'static str,
+    pub(crate) video_codec: &'static str,
+    pub(crate) media_session_id: String,
+    pub(crate) dave_protocol_version: u8,
+}
+
+/// op 12 to a client: another member's streams, and (WebRTC) the receive slots carrying them.
+#[derive(Serialize)]
+pub(crate) struct VideoRelay<'a> {
+    pub(crate) user_id: Snowflake,
+    pub(crate) audio_ssrc: u32,
+    pub(crate) video_ssrc: u32,
+    pub(crate) streams: [StreamState; 2],
+    pub(crate) mids: Mids<'a>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct StreamState {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) active: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct Mids<'a> {
+    pub(crate) audio: Option<&'a str>,
+    pub(crate) video: Option<&'a str>,
+    pub(crate) screen: Option<&'a str>,
 }
 
 #[derive(Serialize)]

@@ -131,8 +131,23 @@ fn unknown_opcodes_close_4001() {
 #[test]
 fn select_protocol_checks_protocol_then_mode() {
     let (mut c, now) = established(Version::V8);
-    c.handle_text(now, br#"{"op":1,"d":{"protocol":"webrtc","data":"v=0"}}"#);
+    c.handle_text(now, br#"{"op":1,"d":{"protocol":"rtmp","data":"v=0"}}"#);
     assert_closed(&mut c, CloseCode::UnknownProtocol);
+
+    // WebRTC: the SDP from `data` (a string, as Discord's web client sends it), `sdp`, or
+    // `data.sdp`; without one the payload is undecodable.
+    for frame in [
+        &br#"{"op":1,"d":{"protocol":"webrtc","data":"v=0"}}"#[..],
+        br#"{"op":1,"d":{"protocol":"webrtc","data":{},"sdp":"v=0"}}"#,
+        br#"{"op":1,"d":{"protocol":"webrtc","data":{"sdp":"v=0"}}}"#,
+    ] {
+        let (mut c, now) = established(Version::V8);
+        c.handle_text(now, frame);
+        assert_eq!(c.poll_output(), Some(Output::SelectWebRtc { sdp: "v=0".into() }));
+    }
+    let (mut c, now) = established(Version::V8);
+    c.handle_text(now, br#"{"op":1,"d":{"protocol":"webrtc","data":{"sdp":7}}}"#);
+    assert_closed(&mut c, CloseCode::DecodeError);
 
     // A mode this server does not implement at all.
     let (mut c, now) = established(Version::V8);

@@ -183,15 +183,17 @@ fn client_payloads_are_read_leniently() {
         assert_eq!(drain(&mut c), [Output::Speaking { speaking, ssrc: 1001 }], "{frame}");
     }
     // Ignored opcodes and DAVE binary frames: no answer, no close.
-    for frame in [
-        &br#"{"op":12,"d":{"audio_ssrc":1,"video_ssrc":0,"streams":[]}}"#[..],
-        br#"{"op":31,"d":{}}"#,
-        b"\x1a\x00\x01",
-        b"\x1c",
-    ] {
+    for frame in
+        [&br#"{"op":12,"d":{"audio_ssrc":1,"video_ssrc":0}}"#[..], br#"{"op":31,"d":{}}"#, b"\x1a\x00\x01", b"\x1c"]
+    {
         c.handle_text(now, frame);
     }
     assert!(drain(&mut c).is_empty());
+    // op 12 with streams: the camera / screen state.
+    c.handle_text(now, br#"{"op":12,"d":{"audio_ssrc":1,"video_ssrc":0,"streams":[{"type":"video","rid":"h","active":true},{"type":"screen","active":false}]}}"#);
+    assert_eq!(drain(&mut c), [Output::Video { camera: true, screen: false }]);
+    c.handle_text(now, br#"{"op":12,"d":{"streams":[]}}"#);
+    assert_eq!(drain(&mut c), [Output::Video { camera: false, screen: false }]);
 
     // IDENTIFY with number ids, unknown keys and a silly DAVE version.
     let (mut c, now) = start(Version::V8);

@@ -5,116 +5,36 @@
 //! per voice channel). Each RTP packet is opened once with its sender's key and sealed again for
 //! every listener with that listener's key and its own nonce counter: transport encryption is
 //! per hop. The clear RTP prefix (header, CSRCs, extension preamble) is forwarded unchanged, so
-//! receivers see the sender's SSRC, sequence, timestamp and payload type. There are no timers:
-//! nothing happens unless a datagram arrives, so a silent channel costs nothing.
+//! receivers see the sender's SSRC, sequence, timestamp and payload type. Native participants
+//! need no timers: nothing happens unless a datagram arrives, so a silent channel costs nothing.
+//!
+//! Browsers take part through WebRTC ([`bridge`], [`web`]): each has a str0m peer connection on
+//! the same socket, found by the address its ICE checks came from. Their packets and native ones
+//! are bridged both ways packet by packet (Opus payloads are the same on both sides; only the
+//! transport differs), so every room mixes both kinds freely.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::ops::Range;
 use std::time::Instant;
 
 use crate::crypto::{Cipher, Mode};
 use crate::discovery;
 use crate::rtp::{self, Kind};
 
-/// One datagram to send from the SFU's socket.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Transmit {
-    pub to: SocketAddr,
-    pub data: Vec<u8>,
-}
+mod batch;
+mod bridge;
+mod replay;
+mod slots;
+mod stun;
+mod web;
 
-/// The datagrams one or more [`Sfu::handle_batch`] calls produced, packed back to back in one
-/// buffer that is reused from batch to batch: forwarding a packet to a thousand listeners
-/// allocates nothing once the buffer has grown, and the driver hands the whole batch to one
-/// `sendmmsg`.
-#[derive(Debug, Default)]
-pub struct Batch {
-    buf: Vec<u8>,
-    items: Vec<(SocketAddr, Range<usize>)>,
-}
+pub use batch::{Batch, Transmit};
+pub use bridge::SfuEvent;
+pub use slots::{Feed, vp8_keyframe};
 
-impl Batch {
-    pub fn new() -> Batch {
-        Batch::default()
-    }
-
-    /// Forgets the datagrams, keeping the memory.
-    pub fn clear(&mut self) {
-        self.buf.clear();
-        self.items.clear();
-    }
-
-    /// Datagrams in the batch.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    /// Total payload bytes of the batch.
-    pub fn bytes(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// The `i`-th datagram: destination and bytes.
-    pub fn get(&self, i: usize) -> Option<(SocketAddr, &[u8])> {
-        let (to, range) = self.items.get(i)?;
-        Some((*to, self.buf.get(range.clone())?))
-    }
-
-    /// The datagrams in the order they were produced.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (SocketAddr, &[u8])> + '_ {
-        self.items.iter().map(|(to, range)| (*to, &self.buf[range.clone()]))
-    }
-
-    /// Appends one datagram written by `write` (which appends to the buffer it is given); if
-    /// `write` fails, nothing is added.
-    fn push_with<E>(&mut self, to: SocketAddr, write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
-        let start = self.buf.len();
-        match write(&mut self.buf) {
-            Ok(()) => {
-                self.items.push((to, start..self.buf.len()));
-                Ok(())
-            }
-            Err(e) => {
-                self.buf.truncate(start);
-                Err(e)
-            }
-        }
-    }
-}
-
-/// SSRCs and room ids are handed out by the server, not chosen by peers, so the map needs no
-/// flooding-resistant hash; SipHash was a visible share of the per-listener cost of fan-out.
-#[derive(Debug, Default, Clone, Copy)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.write_u64(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        // Fibonacci hashing: the high bits hashbrown uses get every input bit mixed in.
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+use batch::IdMap;
+use replay::{Fresh, ReplayWindow};
+use web::{Media, PeerEvent, WebPeer};
 
 /// Counters since the SFU was created. Every datagram passed to [`Sfu::handle`] is counted in
 /// `received` and in exactly one of `rtp`, `discovery`, `keepalives`, `rtcp` and the `dropped_*`
@@ -147,6 +67,8 @@ pub struct SfuStats {
     pub dropped_malformed: u64,
     /// Times a participant's address was learnt or moved.
     pub address_changes: u64,
+    /// Datagrams of browsers' WebRTC connections (STUN, DTLS, SRTP, SRTCP).
+    pub webrtc: u64,
 }
 
 #[derive(Debug)]
@@ -162,6 +84,8 @@ struct Participant {
     /// The counters of this participant's recent packets, so a replayed packet is dropped.
     replay: ReplayWindow,
     last_received: Option<Instant>,
+    /// A browser: its WebRTC connection (the fields above about keys and addresses are unused).
+    web: Option<Box<WebPeer>>,
 }
 
 /// The forwarding state of one UDP socket.
@@ -176,6 +100,18 @@ pub struct Sfu {
     /// outgoing datagrams.
     scratch: Vec<u8>,
     stats: SfuStats,
+    /// Where browsers reach this socket (the ICE host candidate); WebRTC needs it.
+    local: Option<SocketAddr>,
+    /// Browsers by the addresses their ICE checks came from.
+    web_addrs: HashMap<SocketAddr, u32>,
+    /// Browsers by the ICE ufrag of their connection.
+    ufrags: HashMap<String, u32>,
+    /// Work browsers' connections produced, with the SSRC of the participant it came from.
+    queue: VecDeque<(u32, PeerEvent)>,
+    /// Scratch for one peer call's events before they are tagged into `queue`.
+    peer_events: Vec<PeerEvent>,
+    /// What signalling must tell clients.
+    notices: VecDeque<SfuEvent>,
 }
 
 impl Sfu {
@@ -199,9 +135,11 @@ impl Sfu {
                 tx_counter: FIRST_TX_COUNTER,
                 replay: ReplayWindow::default(),
                 last_received: None,
+                web: None,
             },
         );
         self.rooms.entry(room).or_default().push(ssrc);
+        self.reassign(room);
     }
 
     /// The key chosen at SELECT_PROTOCOL. Packets sealed for this participant count from
@@ -231,12 +169,18 @@ impl Sfu {
         let old = std::mem::replace(&mut p.room, room);
         self.leave_room(old, ssrc);
         self.rooms.entry(room).or_default().push(ssrc);
+        self.reassign(old);
+        self.reassign(room);
     }
 
     /// Forgets a participant (left the channel, or its session ended).
     pub fn remove(&mut self, ssrc: u32) {
         if let Some(p) = self.participants.remove(&ssrc) {
+            if let Some(web) = p.web {
+                self.forget_web(&web);
+            }
             self.leave_room(p.room, ssrc);
+            self.reassign(p.room);
         }
     }
 
@@ -303,6 +247,16 @@ impl Sfu {
     /// here, so one batch can collect the answers to many received datagrams).
     pub fn handle_batch(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Batch) {
         self.stats.received += 1;
+        if !self.web_addrs.is_empty()
+            && let Some(&ssrc) = self.web_addrs.get(&from)
+        {
+            self.web_receive(now, ssrc, from, data, out);
+            return;
+        }
+        if stun::is_stun(data) {
+            self.stun(now, from, data, out);
+            return;
+        }
         match rtp::classify(data) {
             Kind::Discovery => self.discovery(now, from, data, out),
             Kind::Keepalive => self.keepalive(now, from, data),
@@ -402,11 +356,26 @@ impl Sfu {
         }
         let Some(members) = self.rooms.get(&sender.room) else { return };
         let prefix = &data[..header.prefix_len];
+        // Built at the first browser among the receivers: one payload copy shared by all of them.
+        let mut media: Option<Media> = None;
         for &ssrc in members {
             if ssrc == header.ssrc {
                 continue;
             }
             let Some(receiver) = self.participants.get_mut(&ssrc) else { continue };
+            if let Some(web) = receiver.web.as_mut() {
+                if receiver.deafened {
+                    continue;
+                }
+                if media.is_none() {
+                    media = web::native_audio(&header, &self.scratch);
+                }
+                let Some(media) = &media else { continue };
+                let _ = web.forward(now, header.ssrc, media, &[], out, &mut self.peer_events);
+                self.stats.forwarded += 1;
+                self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));
+                continue;
+            }
             let (Some(cipher), Some(to), false) = (&receiver.cipher, receiver.addr, receiver.deafened) else {
                 continue;
             };
@@ -417,6 +386,7 @@ impl Sfu {
                 self.stats.forwarded += 1;
             }
         }
+        self.process_queue(now, out);
     }
 }
 
@@ -427,76 +397,9 @@ impl Sfu {
 /// 2^31 packets (over a year of audio) for the libraries that count from 0 or 1.
 pub const FIRST_TX_COUNTER: u32 = 1 << 31;
 
-/// How a packet's counter relates to those already seen from its sender.
-#[derive(Debug, PartialEq, Eq)]
-enum Fresh {
-    /// Newer than any before: the sender is where this packet came from.
-    Newest,
-    /// Older than the newest but not seen yet (reordered in the network).
-    Late,
-    /// Seen already, or too old to tell: dropped.
-    Replayed,
-}
-
-/// The sender's newest counter and which of the [`WINDOW`] counters before it were seen, as
-/// SRTP's replay protection keeps them (RFC 3711 §3.3.2). Counters wrap: "newer" means ahead by
-/// less than half the range.
-#[derive(Debug, Default)]
-struct ReplayWindow {
-    newest: Option<u32>,
-    /// Bit `i` set: counter `newest - i` was seen.
-    seen: u64,
-}
-
-/// Packets (about 1.3 s of audio) a packet may arrive late and still be forwarded.
-const WINDOW: u32 = 64;
-
-impl ReplayWindow {
-    fn check(&mut self, counter: u32) -> Fresh {
-        let Some(newest) = self.newest else {
-            self.newest = Some(counter);
-            self.seen = 1;
-            return Fresh::Newest;
-        };
-        let ahead = counter.wrapping_sub(newest);
-        if ahead != 0 && ahead < 1 << 31 {
-            self.seen = if ahead >= WINDOW { 0 } else { self.seen << ahead };
-            self.seen |= 1;
-            self.newest = Some(counter);
-            return Fresh::Newest;
-        }
-        let behind = newest.wrapping_sub(counter);
-        if behind >= WINDOW || self.seen & (1 << behind) != 0 {
-            return Fresh::Replayed;
-        }
-        self.seen |= 1 << behind;
-        Fresh::Late
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn replay_window_wraps_and_drops_duplicates() {
-        let mut w = ReplayWindow::default();
-        assert_eq!(w.check(u32::MAX - 1), Fresh::Newest);
-        assert_eq!(w.check(u32::MAX - 1), Fresh::Replayed);
-        assert_eq!(w.check(1), Fresh::Newest, "wraps past u32::MAX");
-        assert_eq!(w.check(u32::MAX), Fresh::Late, "reordered, not seen yet");
-        assert_eq!(w.check(u32::MAX), Fresh::Replayed);
-        assert_eq!(w.check(0), Fresh::Late);
-        assert_eq!(w.check(1), Fresh::Replayed);
-        assert_eq!(w.check(1 + WINDOW), Fresh::Newest);
-        assert_eq!(w.check(1), Fresh::Replayed, "a full window behind is too old");
-        assert_eq!(w.check(2), Fresh::Late);
-        // Half the range ahead counts as behind (old), never as newer.
-        assert_eq!(w.check((1 + WINDOW).wrapping_add(1 << 31)), Fresh::Replayed);
-        assert_eq!(w.check(1000 + WINDOW), Fresh::Newest);
-        assert_eq!(w.check(999 + WINDOW), Fresh::Late);
-        assert_eq!(w.check(999), Fresh::Replayed, "more than a window behind");
-    }
 
     #[test]
     fn receiver_counter_wraps() {
