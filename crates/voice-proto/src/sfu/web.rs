@@ -114,7 +114,8 @@ impl WebPeer {
         let candidate = Candidate::host(local, "udp").map_err(|_| Error::WebRtc)?;
         rtc.add_local_candidate(candidate).ok_or(Error::WebRtc)?;
         let answer = rtc.sdp_api().accept_offer(offer).map_err(|_| Error::Sdp)?;
-        rtc.bwe().set_bitrate(Bitrate::kbps(300), Bitrate::mbps(3));
+        // No padding floor of our own: probing finds room for video when a camera is on.
+        rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::mbps(3));
         let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
         let mut peer = WebPeer {
             rtc,
