@@ -56,7 +56,7 @@ fn voice(h: &Harness) -> Id<ChannelMarker> {
 }
 
 fn join(guild_id: Id<GuildMarker>, channel: Option<Id<ChannelMarker>>) -> UpdateVoiceState {
-    UpdateVoiceState { guild_id, channel_id: channel, self_mute: false, self_deaf: false, self_video: false }
+    UpdateVoiceState { guild_id, channel_id: channel, self_mute: false, self_deaf: false, self_video: false, self_stream: false }
 }
 
 fn ids(members: &[Value]) -> Vec<String> {
@@ -206,6 +206,22 @@ async fn approximate_presence_count_counts_online_members() {
 
 // ---------------------------------------------------------------------------------------------
 // Voice states (op 4)
+
+#[tokio::test]
+async fn camera_and_screen_flags_keep_the_voice_connection() {
+    let mut h = Harness::new().await;
+    let a = actor(&h, &h.user(0)).await;
+    let gid = h.guild_id();
+    h.core.update_voice_state(&a, "s1", join(gid, Some(voice(&h)))).await.unwrap();
+    h.drain_events();
+    let on = UpdateVoiceState { self_video: true, self_stream: true, ..join(gid, Some(voice(&h))) };
+    let state = h.core.update_voice_state(&a, "s1", on).await.unwrap().unwrap();
+    assert_eq!((state.self_video, state.self_stream), (true, Some(true)));
+    let events = h.drain_events();
+    let names: Vec<&str> = events.iter().map(|e| e.name).collect();
+    assert_eq!(names, ["VOICE_STATE_UPDATE"], "a flag change needs no new voice server");
+    assert_eq!((events[0].data["self_video"].as_bool(), events[0].data["self_stream"].as_bool()), (Some(true), Some(true)));
+}
 
 #[tokio::test]
 async fn voice_join_move_replace_and_leave() {

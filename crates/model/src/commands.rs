@@ -24,6 +24,10 @@ pub struct UpdateVoiceState {
     pub self_deaf: bool,
     #[serde(default)]
     pub self_video: bool,
+    /// Screen share on. Not in Discord's documented op 4 (its clients announce a Go Live stream
+    /// with op 18); guildhall's web client sets it, and clients that omit it keep `false`.
+    #[serde(default)]
+    pub self_stream: bool,
 }
 
 /// The longest nonce Discord echoes; a longer one is ignored.
@@ -134,7 +138,7 @@ mod tests {
         assert!(serde_json::from_value::<UpdateVoiceState>(json!({"channel_id": null})).is_err());
         assert_eq!(
             serde_json::to_value(leave).unwrap(),
-            json!({"guild_id": "5", "channel_id": null, "self_mute": true, "self_deaf": false, "self_video": false})
+            json!({"guild_id": "5", "channel_id": null, "self_mute": true, "self_deaf": false, "self_video": false, "self_stream": false})
         );
     }
 

@@ -167,7 +167,7 @@ impl Core {
         let mut state = self.voice.join(state, limit).map_err(|_| Error::code(Code::MissingPermissions))?;
         // Only a change of self flags in the same channel keeps the voice connection; anything
         // else (join, move, another session, or the same request again) needs a new token.
-        let flags = |s: &VoiceState| (s.self_mute, s.self_deaf, s.self_video);
+        let flags = |s: &VoiceState| (s.self_mute, s.self_deaf, s.self_video, s.self_stream);
         let fresh = previous.is_none_or(|p| {
             p.channel_id != state.channel_id || p.session_id != state.session_id || flags(&p) == flags(&state)
         });
@@ -408,7 +408,7 @@ fn new_voice_state(
         mute: member.mute,
         self_deaf: request.self_deaf,
         self_mute: request.self_mute,
-        self_stream: Some(false),
+        self_stream: Some(request.self_stream),
         self_video: request.self_video,
         suppress: false,
         request_to_speak_timestamp: None,
