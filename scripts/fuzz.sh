@@ -36,6 +36,13 @@ printf '\x19XyZ\n--XyZ\r\nContent-Disposition: form-data; name="payload_json"\r\
 printf '\x1a\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x08' > corpus/rest_input/png
 printf '\x1a\xff\xd8\xff\xe0\x00\x04ab\xff\xc0\x00\x11\x08\x00\x02\x00\x03' > corpus/rest_input/jpeg
 
+# Seed the WebRTC target with Chromium's offer (u16 BE length first), then one STUN record.
+mkdir -p corpus/webrtc
+python3 - <<'PY'
+offer = open("../crates/voice-proto/tests/data/chromium-offer.sdp", "rb").read()
+open("corpus/webrtc/chromium", "wb").write(len(offer).to_bytes(2, "big") + offer + bytes([0, 4]) + b"abcd")
+PY
+
 # Seed the gateway target: a frame sequence (mode 0) and one body per command (modes 1-5).
 mkdir -p corpus/gateway_input
 printf '\x00\x00{"op":1,"d":null}\xff\x01{"op":2,"d":{"token":"t","intents":513,"shard":[0,1]}}\xff\x02{"op":3,"d":{"status":"idle","activities":[{"name":"x","type":0}],"since":null,"afk":false}}\xff\x03{"op":8,"d":{"guild_id":"1","query":"","limit":0,"nonce":"n"}}\xff\xfe' > corpus/gateway_input/session

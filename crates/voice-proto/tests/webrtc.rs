@@ -310,3 +310,19 @@ fn bad_offers_are_refused() {
     assert!(sfu.accept_offer(Instant::now(), 1, "not sdp").is_err());
     assert!(sfu.accept_offer(Instant::now(), 2, "v=0").is_err(), "unknown participant");
 }
+
+#[test]
+fn a_real_chromium_offer_is_answered_with_opus_vp8_and_simulcast() {
+    let offer = include_str!("data/chromium-offer.sdp");
+    let mut sfu = Sfu::new();
+    sfu.set_local(SERVER.parse().unwrap());
+    sfu.add(1, ROOM, 10);
+    let answer = sfu.accept_offer(Instant::now(), 1, offer).unwrap();
+    let count = |sdp: &str, prefix: &str| sdp.lines().filter(|l| l.starts_with(prefix)).count();
+    assert_eq!(count(&answer, "m="), count(offer, "m="), "every m-line answered");
+    assert!(answer.contains("a=ice-lite") && answer.contains("a=setup:passive"), "{answer}");
+    assert!(answer.contains("opus/48000/2") && answer.contains("VP8/90000"));
+    assert!(!answer.contains("H264") && !answer.contains("AV1"), "one video codec for forwarding");
+    assert!(answer.contains("a=simulcast:recv"), "the camera's layers are accepted");
+    assert!(answer.contains("a=candidate:") && answer.contains(" 50000 typ host"));
+}

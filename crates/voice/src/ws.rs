@@ -33,7 +33,7 @@ const HANDOVER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Voice payloads are small except a browser's SDP offer; anything larger is refused by the
 /// WebSocket layer.
-const MAX_MESSAGE: usize = 64 * 1024;
+const MAX_MESSAGE: usize = 128 * 1024;
 
 /// How long the SFU may take to answer an offer before the browser is told to start over.
 const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);

@@ -40,7 +40,11 @@ impl Sfu {
         if !self.participants.contains_key(&ssrc) {
             return Err(Error::UnknownParticipant);
         }
-        let (peer, answer) = WebPeer::new(now, local, offer)?;
+        if self.dtls_cert.is_none() {
+            self.dtls_cert = str0m::crypto::from_feature_flags().dtls_provider.generate_certificate();
+        }
+        let cert = self.dtls_cert.as_ref().ok_or(Error::WebRtc)?;
+        let (peer, answer) = WebPeer::new(now, local, offer, cert)?;
         let Some(p) = self.participants.get_mut(&ssrc) else { return Err(Error::UnknownParticipant) };
         self.ufrags.insert(peer.ufrag.clone(), ssrc);
         let old = p.web.replace(Box::new(peer));

@@ -112,6 +112,8 @@ pub struct Sfu {
     peer_events: Vec<PeerEvent>,
     /// What signalling must tell clients.
     notices: VecDeque<SfuEvent>,
+    /// The DTLS certificate every browser connection presents (made at the first offer).
+    dtls_cert: Option<str0m::config::DtlsCert>,
 }
 
 impl Sfu {

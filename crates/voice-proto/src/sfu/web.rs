@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::SdpOffer;
+use str0m::config::DtlsCert;
 use str0m::format::Codec;
 use str0m::media::{Direction, KeyframeRequestKind, MediaKind, Mid, Pt, Rid};
 use str0m::net::{Protocol, Receive};
@@ -100,9 +101,17 @@ pub(crate) const MAX_ADDRS: usize = 8;
 
 impl WebPeer {
     /// A peer for `offer` (the browser's SDP), reached at `local`; returns it and the answer.
-    pub(crate) fn new(now: Instant, local: SocketAddr, offer: &str) -> Result<(WebPeer, String), Error> {
+    /// `cert` is the server's DTLS certificate, shared by all peers (generating one per peer
+    /// would cost a key generation per join).
+    pub(crate) fn new(
+        now: Instant,
+        local: SocketAddr,
+        offer: &str,
+        cert: &DtlsCert,
+    ) -> Result<(WebPeer, String), Error> {
         let offer = SdpOffer::from_sdp_string(offer).map_err(|_| Error::Sdp)?;
         let mut rtc = Rtc::builder()
+            .set_dtls_cert(cert.clone())
             .set_ice_lite(true)
             .set_rtp_mode(true)
             // Forwarding needs one codec per kind that every browser speaks.

@@ -43,9 +43,9 @@ pub(crate) mod op {
 }
 
 /// Largest client frame read. Native clients send a few hundred bytes; a browser's
-/// SELECT_PROTOCOL carries its SDP offer (about 35 KB with the web client's 31 m-lines).
+/// SELECT_PROTOCOL carries its SDP offer (Chromium writes about 3 KB per video m-line).
 /// Anything bigger is refused before the JSON parser spends time on it.
-pub(crate) const MAX_FRAME: usize = 64 * 1024;
+pub(crate) const MAX_FRAME: usize = 128 * 1024;
 
 /// op 0 IDENTIFY: who the client says it is. The driver checks it against the
 /// VOICE_STATE_UPDATE / VOICE_SERVER_UPDATE it issued.
