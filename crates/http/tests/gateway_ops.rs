@@ -56,7 +56,14 @@ fn voice(h: &Harness) -> Id<ChannelMarker> {
 }
 
 fn join(guild_id: Id<GuildMarker>, channel: Option<Id<ChannelMarker>>) -> UpdateVoiceState {
-    UpdateVoiceState { guild_id, channel_id: channel, self_mute: false, self_deaf: false, self_video: false, self_stream: false }
+    UpdateVoiceState {
+        guild_id,
+        channel_id: channel,
+        self_mute: false,
+        self_deaf: false,
+        self_video: false,
+        self_stream: false,
+    }
 }
 
 fn ids(members: &[Value]) -> Vec<String> {
@@ -220,7 +227,10 @@ async fn camera_and_screen_flags_keep_the_voice_connection() {
     let events = h.drain_events();
     let names: Vec<&str> = events.iter().map(|e| e.name).collect();
     assert_eq!(names, ["VOICE_STATE_UPDATE"], "a flag change needs no new voice server");
-    assert_eq!((events[0].data["self_video"].as_bool(), events[0].data["self_stream"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (events[0].data["self_video"].as_bool(), events[0].data["self_stream"].as_bool()),
+        (Some(true), Some(true))
+    );
 }
 
 #[tokio::test]
