@@ -19,17 +19,7 @@ bin="$(realpath "$bin")"
 started=$SECONDS
 
 # --- dependencies ---
-# Chromium, plus a colour emoji font so reactions render in the screenshots.
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || missing+=(fonts-noto-color-emoji)
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "e2e-web: installing ${missing[*]} (Debian)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
+scripts/ensure-chromium.sh
 scripts/ensure-node-modules.sh web/e2e
 
 artifacts="$PWD/target/e2e-web"

@@ -12,7 +12,7 @@ use guildhall_voice_proto::discovery;
 use guildhall_voice_proto::rtp;
 use guildhall_voice_proto::sfu::{Batch, Sfu, SfuEvent};
 use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::media::{Direction, MediaKind, Mid};
+use str0m::media::{Direction, MediaKind, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpPacket, RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc};
@@ -25,9 +25,11 @@ struct Browser {
     rtc: Rtc,
     addr: SocketAddr,
     mic: Mid,
+    camera: Mid,
     slots: Vec<Mid>,
     connected: bool,
     received: Vec<(Mid, RtpPacket)>,
+    keyframe_requests: Vec<(Mid, Option<Rid>)>,
 }
 
 impl Browser {
@@ -38,7 +40,10 @@ impl Browser {
         rtc.add_local_candidate(Candidate::host(addr, "udp").unwrap()).unwrap();
         let mut api = rtc.sdp_api();
         let mic = api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None);
-        api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        // The camera in two simulcast layers, as the web client sends it (l and h).
+        let mut layers = Simulcast::new();
+        layers.send = vec![SimulcastLayer::new("l"), SimulcastLayer::new("h")];
+        let camera = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(layers));
         api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
         let mut slots = Vec::new();
         for _ in 0..audio_slots {
@@ -48,7 +53,16 @@ impl Browser {
             slots.push(api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None));
         }
         let (offer, pending) = api.apply().unwrap();
-        let browser = Browser { rtc, addr, mic, slots, connected: false, received: Vec::new() };
+        let browser = Browser {
+            rtc,
+            addr,
+            mic,
+            camera,
+            slots,
+            connected: false,
+            received: Vec::new(),
+            keyframe_requests: Vec::new(),
+        };
         (browser, offer.to_sdp_string(), pending)
     }
 
@@ -63,6 +77,7 @@ impl Browser {
                 Output::Timeout(_) => return,
                 Output::Transmit(t) => to_sfu.push((t.source, t.contents.to_vec())),
                 Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(Event::KeyframeRequest(r)) => self.keyframe_requests.push((r.mid, r.rid)),
                 Output::Event(Event::RtpPacket(p)) => {
                     let mid = self.rtc.direct_api().stream_rx(&p.header.ssrc).map(|s| s.mid()).unwrap();
                     self.received.push((mid, p));
@@ -70,6 +85,19 @@ impl Browser {
                 Output::Event(_) => {}
             }
         }
+    }
+
+    /// One VP8 packet on camera layer `rid`: a keyframe start or an interframe, tagged with the
+    /// layer's first letter so the receiver can tell which layer reached it.
+    fn send_camera(&mut self, now: Instant, rid: &str, seq: u64, key: bool) {
+        let pt =
+            self.rtc.codec_config().params().iter().find(|p| p.spec().codec == str0m::format::Codec::Vp8).unwrap().pt();
+        let payload = [0x10, if key { 0x00 } else { 0x01 }, rid.as_bytes()[0], seq as u8];
+        let mut api = self.rtc.direct_api();
+        let stream = api.stream_tx_by_mid(self.camera, Some(Rid::from(rid))).unwrap();
+        stream.write_rtp(
+            RtpWrite::new(pt, SeqNo::from(seq), (seq * 3000) as u32, now, Arc::<[u8]>::from(&payload[..])).marker(true),
+        );
     }
 
     fn send_audio(&mut self, now: Instant, seq: u64, payload: &[u8]) {
@@ -325,4 +353,57 @@ fn a_real_chromium_offer_is_answered_with_opus_vp8_and_simulcast() {
     assert!(!answer.contains("H264") && !answer.contains("AV1"), "one video codec for forwarding");
     assert!(answer.contains("a=simulcast:recv"), "the camera's layers are accepted");
     assert!(answer.contains("a=candidate:") && answer.contains(" 50000 typ host"));
+}
+
+#[test]
+fn camera_layers_wait_for_a_keyframe_and_one_layer_reaches_each_receiver() {
+    let mut w = World::new();
+    let a = w.add_browser(1, 2, 2);
+    let b = w.add_browser(2, 2, 2);
+    w.connect();
+    w.sfu.set_video(1, true, false);
+    w.run(1, Duration::from_millis(10));
+    let slot = w
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            SfuEvent::Slots { to: 2, ssrc: 1, camera, .. } => Some(camera.clone()),
+            _ => None,
+        })
+        .flatten()
+        .map(|m| Mid::from(m.as_str()))
+        .expect("B has a video slot for A's camera");
+    let on_slot = |w: &World| -> Vec<Vec<u8>> {
+        w.browsers[b].received.iter().filter(|(m, _)| *m == slot).map(|(_, p)| p.payload.to_vec()).collect()
+    };
+    // Interframes on both layers: nothing reaches B before a keyframe, and A is asked for one.
+    for seq in 0..5 {
+        let now = w.now;
+        w.browsers[a].send_camera(now, "l", seq, false);
+        w.browsers[a].send_camera(now, "h", 1000 + seq, false);
+        w.run(1, Duration::from_millis(33));
+    }
+    assert!(on_slot(&w).is_empty(), "no video before a keyframe");
+    let camera = w.browsers[a].camera;
+    assert!(
+        w.browsers[a].keyframe_requests.iter().any(|(m, rid)| *m == camera && rid.is_some()),
+        "A was asked for a keyframe of a camera layer: {:?}",
+        w.browsers[a].keyframe_requests
+    );
+    // A keyframe on each layer, then interframes: B gets exactly one layer, from its keyframe on.
+    for seq in 5..15 {
+        let now = w.now;
+        w.browsers[a].send_camera(now, "l", seq, seq == 5);
+        w.browsers[a].send_camera(now, "h", 1000 + seq, seq == 5);
+        w.run(1, Duration::from_millis(33));
+    }
+    let got = on_slot(&w);
+    assert_eq!(got.len(), 10, "one layer's ten packets: {got:?}");
+    assert_eq!(got[0][1], 0x00, "starts at a keyframe");
+    let layer = got[0][2];
+    assert!(got.iter().all(|p| p[2] == layer), "never both layers");
+    let seqs: Vec<u16> =
+        w.browsers[b].received.iter().filter(|(m, _)| *m == slot).map(|(_, p)| p.header.sequence_number).collect();
+    assert!(seqs.windows(2).all(|s| s[1] == s[0].wrapping_add(1)), "contiguous on the slot: {seqs:?}");
 }
