@@ -47,6 +47,9 @@ impl Sfu {
         let (peer, answer) = WebPeer::new(now, local, offer, cert)?;
         let Some(p) = self.participants.get_mut(&ssrc) else { return Err(Error::UnknownParticipant) };
         self.ufrags.insert(peer.ufrag.clone(), ssrc);
+        if !self.browsers.contains(&ssrc) {
+            self.browsers.push(ssrc);
+        }
         let old = p.web.replace(Box::new(peer));
         let room = p.room;
         if let Some(old) = old {
@@ -73,16 +76,23 @@ impl Sfu {
     /// When [`Sfu::handle_timeout`] is due next (browsers' connections have timers; native
     /// participants none).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.participants.values().filter_map(|p| p.web.as_ref()).filter(|w| w.alive).map(|w| w.timeout).min()
+        self.browsers
+            .iter()
+            .filter_map(|s| self.participants.get(s)?.web.as_ref())
+            .filter(|w| w.alive)
+            .map(|w| w.timeout)
+            .min()
     }
 
     /// Drives the timers of every browser connection that is due.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut super::Batch) {
         let due: Vec<u32> = self
-            .participants
+            .browsers
             .iter()
-            .filter(|(_, p)| p.web.as_ref().is_some_and(|w| w.alive && w.timeout <= now))
-            .map(|(&ssrc, _)| ssrc)
+            .copied()
+            .filter(|s| {
+                self.participants.get(s).and_then(|p| p.web.as_ref()).is_some_and(|w| w.alive && w.timeout <= now)
+            })
             .collect();
         for ssrc in due {
             let Some(web) = self.participants.get_mut(&ssrc).and_then(|p| p.web.as_mut()) else { continue };

@@ -106,6 +106,8 @@ pub struct Sfu {
     web_addrs: HashMap<SocketAddr, u32>,
     /// Browsers by the ICE ufrag of their connection.
     ufrags: HashMap<String, u32>,
+    /// The participants that are browsers (the only ones with timers).
+    browsers: Vec<u32>,
     /// Work browsers' connections produced, with the SSRC of the participant it came from.
     queue: VecDeque<(u32, PeerEvent)>,
     /// Scratch for one peer call's events before they are tagged into `queue`.
@@ -180,6 +182,7 @@ impl Sfu {
         if let Some(p) = self.participants.remove(&ssrc) {
             if let Some(web) = p.web {
                 self.forget_web(&web);
+                self.browsers.retain(|&s| s != ssrc);
             }
             self.leave_room(p.room, ssrc);
             self.reassign(p.room);
