@@ -13,11 +13,16 @@
 #                         receives (>= 90%, 660 +- 10 Hz)
 #   moderation            REST server mute / unmute / move of a playing A, as heard by B (and by C in
 #                         the channel A is moved to)
+#   browsers              two users in guildhall's web client (headless Debian chromium, fake devices)
+#                         join over WebRTC with a discord.js bot: browser <-> browser audio with < 5 %
+#                         concealment, the bot's tone reaches both pages, the bot decodes both browsers,
+#                         camera and screen frames decoded across, REST server mute stops A at the bot
 #
 # Usage: scripts/conformance-voice.sh [BINARY]
 #   VOICE_CONFORMANCE_ONLY=substr   run only the runs whose name contains substr
 # Dependencies (pinned) are installed when missing: target/conformance-voice-venv (discord.py[voice])
-# and conformance/discordjs/node_modules (npm ci from its package-lock.json).
+# and conformance/discordjs/node_modules (npm ci from its package-lock.json); for the browser run, Debian's
+# chromium (apt) and web/e2e/node_modules (playwright-core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(realpath "${1:-target/debug/guildhall}")"
@@ -33,6 +38,9 @@ fi
 python="$PWD/$venv/bin/python" # not realpath: the venv's python is a symlink out of the venv
 djs="conformance/discordjs"
 scripts/ensure-node-modules.sh "$djs"
+# The browser check drives the web client (embedded in the binary) in Debian's chromium.
+scripts/ensure-chromium.sh
+scripts/ensure-node-modules.sh web/e2e
 
 # --- one fresh seeded server per run ---
 work="$(mktemp -d)"
@@ -51,7 +59,7 @@ import socket
 a, b = socket.socket(), socket.socket()
 a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
 print(a.getsockname()[1], b.getsockname()[1])')
-    "$bin" seed --data-dir "$dir/data" --guild "voice conformance" --bots 3 --users 1 >"$dir/seed.json" 2>/dev/null
+    "$bin" seed --data-dir "$dir/data" --guild "voice conformance" --bots 3 --users 2 >"$dir/seed.json" 2>/dev/null
     local server_env=(GUILDHALL_TLS_LISTEN="127.0.0.1:$tls_port" GUILDHALL_VOICE_UDP="127.0.0.1:0")
     [ -n "$modes" ] && server_env+=(GUILDHALL_VOICE_MODES="$modes")
     env "${server_env[@]}" "$bin" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" 2>"$dir/server.log" &
@@ -97,6 +105,7 @@ run "discord.js/aes-gcm" "" node conformance/voice/tone_check.js djs 440 "$gcm"
 run "discord.js/xchacha" "$xchacha,$gcm" node conformance/voice/tone_check.js djs 440 "$xchacha"
 run "discord.py/xchacha" "" node conformance/voice/tone_check.js dpy 660 "$xchacha" "$python"
 run "moderation" "" node conformance/voice/moderation_check.js
+run "browsers" "" node conformance/voice/browser_check.js
 
 mkdir -p target
 [ "$crashed" -eq 0 ] || echo "$crashed run(s) crashed before recording any result"

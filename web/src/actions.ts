@@ -2,6 +2,7 @@
 // change messages. Server answers arrive as gateway dispatches; the REST replies are applied
 // too so the page never waits on the gateway for its own actions.
 import { api, setToken } from "./api";
+import { bindGateway, leaveVoice, onVoiceDispatch } from "./call";
 import { Gateway } from "./gateway";
 import { navigate } from "./router";
 import { applyDispatch, getState, resetState, setState, upsertMessage } from "./store";
@@ -24,6 +25,7 @@ export function start(token: string) {
     onDispatch: (name, data) => {
       setState((s) => applyDispatch(s, name, data));
       if (name === "GUILD_CREATE") requestMissingMembers(data);
+      if (name === "VOICE_STATE_UPDATE" || name === "VOICE_SERVER_UPDATE") onVoiceDispatch(name, data);
       // A guild left, deleted or banned from while open: back home.
       if (name === "GUILD_DELETE" && location.pathname.startsWith(`/channels/${data.id}`)) navigate("/channels/@me", true);
     },
@@ -33,9 +35,11 @@ export function start(token: string) {
   gateway.start();
   // Test and debugging hook: the dispatch log and a way to simulate a network drop.
   (window as unknown as { __guildhall: unknown }).__guildhall = { gateway, getState };
+  bindGateway((op, d) => gateway?.send(op, d), () => getState().me?.id ?? null);
 }
 
 export function logout() {
+  leaveVoice();
   localStorage.removeItem(TOKEN_KEY);
   setToken(null);
   gateway?.stop();

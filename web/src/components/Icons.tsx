@@ -64,4 +64,19 @@ export const Icon = {
   hash: (size?: number) => (
     <Svg size={size}><path d="M10 3 9.3 8H5v2h4l-.6 4H4v2h4.1L7.4 21h2l.7-5h4l-.7 5h2l.7-5H20v-2h-4.3l.6-4H21V8h-4.4l.7-5h-2l-.7 5h-4l.7-5h-2Zm1 7h4l-.6 4h-4l.6-4Z" /></Svg>
   ),
+  mic: (size?: number) => (
+    <Svg size={size}><path d="M12 14a3 3 0 0 0 3-3V5a3 3 0 0 0-6 0v6a3 3 0 0 0 3 3Zm5-3a5 5 0 0 1-10 0H5a7 7 0 0 0 6 6.9V21h2v-3.1a7 7 0 0 0 6-6.9h-2Z" /></Svg>
+  ),
+  headphones: (size?: number) => (
+    <Svg size={size}><path d="M12 3a9 9 0 0 0-9 9v6a3 3 0 0 0 3 3h2v-8H5v-1a7 7 0 0 1 14 0v1h-3v8h2a3 3 0 0 0 3-3v-6a9 9 0 0 0-9-9Z" /></Svg>
+  ),
+  camera: (size?: number) => (
+    <Svg size={size}><path d="M4 6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2v-2.5l4.4 3a1 1 0 0 0 1.6-.8V8.3a1 1 0 0 0-1.6-.8L16 10.5V8a2 2 0 0 0-2-2H4Z" /></Svg>
+  ),
+  screen: (size?: number) => (
+    <Svg size={size}><path d="M3 4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h7v2H7v2h10v-2h-3v-2h7a2 2 0 0 0 2-2V6a2 2 0 0 0-2-2H3Zm0 2h18v10H3V6Zm9 1-4 4h3v3h2v-3h3l-4-4Z" /></Svg>
+  ),
+  hangup: (size?: number) => (
+    <Svg size={size}><path d="M12 9c-3.4 0-6.6 1-9.2 2.8a1.5 1.5 0 0 0-.3 2.1l1.6 2a1.5 1.5 0 0 0 1.9.4l2.5-1.3c.5-.3.8-.8.8-1.4v-1.4a13 13 0 0 1 5.4 0v1.4c0 .6.3 1.1.8 1.4l2.5 1.3a1.5 1.5 0 0 0 1.9-.4l1.6-2a1.5 1.5 0 0 0-.3-2.1A16 16 0 0 0 12 9Z" /></Svg>
+  ),
 };

@@ -8,6 +8,7 @@ import { GuildRail } from "./GuildRail";
 import { Sidebar } from "./Sidebar";
 import { ChannelView } from "./ChannelView";
 import { MemberList } from "./MemberList";
+import { VoiceView } from "./VoiceView";
 
 /** Discord's four columns: guilds, channels, messages, members. */
 export function Layout({ guildId, channelId }: { guildId: string | null; channelId: string | null }) {
@@ -42,7 +43,7 @@ export function Layout({ guildId, channelId }: { guildId: string | null; channel
       <Sidebar guild={g} channelId={channelId} />
       {g && channel && visible ? (
         <>
-          <ChannelView guild={g} channel={channel} />
+          {channel.type === ChannelType.GuildVoice ? <VoiceView guild={g} channel={channel} /> : <ChannelView guild={g} channel={channel} />}
           <MemberList guild={g} />
         </>
       ) : (

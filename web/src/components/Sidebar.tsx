@@ -10,6 +10,8 @@ import { ChannelSettings } from "../admin/ChannelSettings";
 import { GuildSettings } from "../admin/GuildSettings";
 import { ErrorText, Modal } from "./Modal";
 import { UserPanel } from "./UserPanel";
+import { CallPanel } from "./CallPanel";
+import { joinVoice, setUserVolume, useCall, userVolume } from "../call";
 import { Icon } from "./Icons";
 
 type Dialog =
@@ -53,6 +55,7 @@ export function Sidebar({ guild, channelId }: { guild: GuildState | undefined; c
           <div className="channel-list" />
         </>
       )}
+      <CallPanel />
       <UserPanel />
       {guild && dialog?.kind === "invite" && <InviteDialog guild={guild} channelId={channelId} onClose={close} />}
       {guild && dialog?.kind === "bot" && <BotDialog guild={guild} onClose={close} />}
@@ -73,6 +76,13 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
   const unread = (c: Channel) =>
     c.id !== channelId && Boolean(c.last_message_id) && (!lastRead[c.id] || compareIds(c.last_message_id ?? "0", lastRead[c.id]) > 0);
   const voiceMembers = (c: Channel) => Object.values(guild.voice).filter((v) => v.channel_id === c.id);
+  const speaking = useCall((call) => call.speaking);
+  const [volumeFor, setVolumeFor] = useState<string | null>(null);
+  // Opening a voice channel shows it and joins it, as a click does in Discord.
+  const openChannel = (c: Channel) => {
+    navigate(`/channels/${guild.guild.id}/${c.id}`);
+    if (c.type === ChannelType.GuildVoice) joinVoice(guild.guild.id, c.id);
+  };
 
   // Categories in position order, each with its visible children; uncategorized channels first.
   const tree = useMemo(() => {
@@ -111,9 +121,9 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
         data-channel-type={c.type}
         role="link"
         tabIndex={0}
-        title={c.type === ChannelType.GuildVoice ? "Voice from the browser is not available yet" : c.name}
-        onClick={() => c.type !== ChannelType.GuildVoice && navigate(`/channels/${guild.guild.id}/${c.id}`)}
-        onKeyDown={(e) => e.key === "Enter" && c.type !== ChannelType.GuildVoice && navigate(`/channels/${guild.guild.id}/${c.id}`)}
+        title={c.name}
+        onClick={() => openChannel(c)}
+        onKeyDown={(e) => e.key === "Enter" && openChannel(c)}
       >
         <span className="channel-glyph" aria-hidden="true">{c.type === ChannelType.GuildVoice ? Icon.speaker(20) : Icon.hash(20)}</span>
         <span className="channel-name">{c.name}</span>
@@ -137,11 +147,23 @@ function ChannelList(props: { guild: GuildState; channelId: string | null; perms
           {voiceMembers(c).map((v) => {
             const member = guild.members[v.user_id] ?? v.member;
             return (
-              <li key={v.user_id} className="voice-member" data-user-id={v.user_id}>
+              <li
+                key={v.user_id}
+                className={`voice-member ${speaking.includes(v.user_id) ? "speaking" : ""}`}
+                data-user-id={v.user_id}
+                onContextMenu={(e) => {
+                  if (v.user_id === me?.id) return;
+                  e.preventDefault();
+                  setVolumeFor(volumeFor === v.user_id ? null : v.user_id);
+                }}
+              >
                 {member && <Avatar user={member.user} size={22} />}
                 <span className="voice-member-name">{member ? displayName(member.user, member) : "Someone"}</span>
                 {(v.mute || v.self_mute) && <span className={`voice-flag ${v.mute ? "server" : ""}`} title={v.mute ? "Server muted" : "Muted"}>{Icon.micOff(14)}</span>}
                 {(v.deaf || v.self_deaf) && <span className={`voice-flag ${v.deaf ? "server" : ""}`} title={v.deaf ? "Server deafened" : "Deafened"}>{Icon.headphonesOff(14)}</span>}
+                {v.self_video && <span className="voice-flag" title="Camera on">{Icon.camera(14)}</span>}
+                {v.self_stream && <span className="voice-flag live" title="Sharing screen">LIVE</span>}
+                {volumeFor === v.user_id && <VolumePopover userId={v.user_id} onClose={() => setVolumeFor(null)} />}
               </li>
             );
           })}
@@ -311,5 +333,31 @@ function BotDialog(props: { guild: GuildState; onClose: () => void }) {
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** Per-user volume for someone in voice (right click on them in the channel list). */
+function VolumePopover({ userId, onClose }: { userId: string; onClose: () => void }) {
+  const [value, setValue] = useState(() => Math.round(userVolume(userId) * 100));
+  return (
+    <div className="volume-popover" role="dialog" aria-label="User Volume" onClick={(e) => e.stopPropagation()}>
+      <label>
+        User Volume <span>{value}%</span>
+        <input
+          type="range"
+          min={0}
+          max={100}
+          value={value}
+          data-testid="voice-volume"
+          autoFocus
+          onChange={(e) => {
+            setValue(Number(e.target.value));
+            setUserVolume(userId, Number(e.target.value) / 100);
+          }}
+          onKeyDown={(e) => e.key === "Escape" && onClose()}
+          onBlur={onClose}
+        />
+      </label>
+    </div>
   );
 }

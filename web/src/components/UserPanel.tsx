@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { logout, setStatus } from "../actions";
+import { toggleDeafen, toggleMute, useCall } from "../call";
 import { useStore } from "../store";
 import type { Status } from "../types";
 import { Avatar } from "./Avatar";
@@ -18,6 +19,8 @@ export function UserPanel() {
   const status = useStore((s) => s.status);
   const [open, setOpen] = useState(false);
   const ref = useRef<HTMLDivElement>(null);
+  const muted = useCall((c) => c.muted);
+  const deafened = useCall((c) => c.deafened);
   useEffect(() => {
     if (!open) return;
     const onDown = (e: MouseEvent) => ref.current && !ref.current.contains(e.target as Node) && setOpen(false);
@@ -33,6 +36,12 @@ export function UserPanel() {
           <span className="me-name">{me.global_name ?? me.username}</span>
           <span className="me-status">{STATUSES.find((s) => s.status === status)?.label}</span>
         </span>
+      </button>
+      <button className={`icon ${muted ? "off" : ""}`} title={muted ? "Unmute" : "Mute"} aria-pressed={muted} data-testid="voice-mute" onClick={toggleMute}>
+        {muted ? Icon.micOff(18) : Icon.mic(18)}
+      </button>
+      <button className={`icon ${deafened ? "off" : ""}`} title={deafened ? "Undeafen" : "Deafen"} aria-pressed={deafened} data-testid="voice-deafen" onClick={toggleDeafen}>
+        {deafened ? Icon.headphonesOff(18) : Icon.headphones(18)}
       </button>
       <button className="icon" title="Log Out" aria-label="Log Out" data-testid="logout" onClick={logout}>
         {Icon.logout()}
