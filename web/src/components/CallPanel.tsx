@@ -42,7 +42,7 @@ export function CallPanel() {
         >
           {Icon.screen(18)}
         </button>
-        <button className="icon danger" data-testid="voice-disconnect" title="Disconnect" onClick={leaveVoice}>
+        <button className="icon hang" data-testid="voice-disconnect" title="Disconnect" onClick={leaveVoice}>
           {Icon.hangup(18)}
         </button>
       </div>
