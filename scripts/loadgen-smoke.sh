@@ -25,5 +25,6 @@ run() {
 run rest --concurrency 2 --creates 40 --history-messages 2000 --pages 40 --members 20 --member-reads 4 \
     --roles 2 --channels 3 --permission-reads 20
 run voice --channels 1 --speakers 1 --listeners 2 --seconds 2
+run voice --webrtc --channels 1 --speakers 1 --listeners 2 --seconds 2
 run gateway-idle --sessions 20 --workers 2 --idle-secs 1
 run gateway-fanout --sessions 10 --messages 5 --compress none,zlib-stream,zstd-stream

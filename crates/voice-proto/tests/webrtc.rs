@@ -327,6 +327,20 @@ fn slots_follow_membership_and_a_full_set_leaves_the_rest_out() {
     w.run(1, Duration::from_millis(10));
     assert_eq!(w.slot_of(1, 4), only);
     assert!(w.events.iter().all(|e| matches!(e, SfuEvent::Slots { to: 1, .. })), "only the browser is told");
+
+    // Someone silent holds the only slot; another member starts speaking: it takes the slot,
+    // and its packets reach the browser.
+    w.add_native(5);
+    w.run(1, Duration::from_millis(10));
+    assert_eq!(w.slot_of(1, 4), only, "4 keeps the slot while nobody speaks");
+    let packet = native_packet(&w.natives[2], 0, &[0xCC]);
+    let mut out = Batch::new();
+    let (now, from) = (w.now, w.natives[2].addr);
+    w.sfu.handle_batch(now, from, &packet, &mut out);
+    w.deliver(&out);
+    w.run(2, Duration::from_millis(10));
+    assert_eq!(w.slot_of(1, 5), only, "the speaker takes the slot");
+    assert!(w.browsers[a].received.iter().any(|(m, p)| Some(*m) == only && *p.payload == [0xCC]));
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod baseline_ws;
 mod fanout;
 mod gateway_client;
 mod gateway_idle;
+mod janus;
 mod net;
 mod proc;
 mod report;
@@ -41,6 +42,9 @@ enum Mode {
     /// K speakers × L listeners per channel through the real voice handshake and AEAD: forwarded
     /// packets/s, CPU per forwarded packet, added latency, loss, beside a bare UDP forwarder.
     Voice(voice::Args),
+    /// The browser-path load of `voice --webrtc` against a running Janus videoroom (see
+    /// scripts/bench-janus.sh): CPU per forwarded packet, for comparison.
+    Janus(janus::Args),
     /// The bare WebSocket broadcast server (run as a child process by `gateway-fanout`).
     #[command(hide = true)]
     BaselineWs(baseline_ws::Args),
@@ -61,6 +65,7 @@ fn main() -> anyhow::Result<()> {
             Mode::GatewayFanout(args) => fanout::run(args).await?.print(),
             Mode::Rest(args) => rest::run(args).await?.print(),
             Mode::Voice(args) => voice::run(args).await?.print(),
+            Mode::Janus(args) => janus::run(args).await?.print(),
             Mode::BaselineWs(args) => baseline_ws::serve(args).await?,
             Mode::BaselineUdp(args) => baseline_udp::serve(args).await?,
             Mode::GatewayIdleWorker(args) => gateway_idle::worker(args).await?,

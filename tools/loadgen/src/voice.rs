@@ -20,6 +20,10 @@ use tokio::net::UdpSocket;
 mod voice_client;
 #[path = "voice_media.rs"]
 mod voice_media;
+#[path = "voice_webrtc.rs"]
+mod voice_webrtc;
+#[path = "webrtc_client.rs"]
+pub(crate) mod webrtc_client;
 
 use crate::baseline_udp;
 use crate::proc::{self, ProcSample};
@@ -59,6 +63,10 @@ pub(crate) struct Args {
     /// Skip the bare UDP forwarder.
     #[arg(long)]
     no_baseline: bool,
+    /// Every participant joins as a browser does: SELECT_PROTOCOL `webrtc`, ICE, DTLS-SRTP
+    /// (str0m clients); the baseline is not run (it has no WebRTC).
+    #[arg(long)]
+    webrtc: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -133,6 +141,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<Report> {
         .param("payload_bytes", args.payload)
         .param("latency_every", args.latency_every);
 
+    if args.webrtc {
+        let result = voice_webrtc::run(&server, &args, report).await;
+        server.stop().await;
+        return result;
+    }
     let setup = Instant::now();
     let joined = join_all(&server, &args, mode).await?;
     report.figure("handshakes_per_s", total as f64 / setup.elapsed().as_secs_f64(), "/s");
@@ -201,9 +214,22 @@ fn report_phase(report: &mut Report, prefix: &str, phase: &Phase) {
 
 /// Every participant's handshake, `join_concurrency` at a time, in seed order.
 async fn join_all(server: &Server, args: &Args, mode: Mode) -> anyhow::Result<Vec<Joined>> {
+    let specs = join_specs(server, args, mode)?;
     let tls = voice_client::tls_connector(&server.ca_path)?;
+    let results: Vec<anyhow::Result<Joined>> = futures_util::stream::iter(specs.iter().map(|spec| {
+        let tls = tls.clone();
+        async move { voice_client::join(spec, &tls).await.with_context(|| format!("user {}", spec.user_id)) }
+    }))
+    .buffered(args.join_concurrency.max(1))
+    .collect()
+    .await;
+    results.into_iter().collect()
+}
+
+/// One join request per participant, in seed order (channel by channel, speakers first).
+fn join_specs(server: &Server, args: &Args, mode: Mode) -> anyhow::Result<Vec<JoinSpec>> {
     let per_channel = args.speakers + args.listeners;
-    let specs: Vec<JoinSpec> = (0..args.channels * per_channel)
+    (0..args.channels * per_channel)
         .map(|i| -> anyhow::Result<JoinSpec> {
             let user = server.seed.users.get(i).context("fewer seeded users than participants")?;
             let channel = server.seed.voice_channels.get(i / per_channel).context("missing voice channel")?;
@@ -216,15 +242,7 @@ async fn join_all(server: &Server, args: &Args, mode: Mode) -> anyhow::Result<Ve
                 mode,
             })
         })
-        .collect::<anyhow::Result<_>>()?;
-    let results: Vec<anyhow::Result<Joined>> = futures_util::stream::iter(specs.iter().map(|spec| {
-        let tls = tls.clone();
-        async move { voice_client::join(spec, &tls).await.with_context(|| format!("user {}", spec.user_id)) }
-    }))
-    .buffered(args.join_concurrency.max(1))
-    .collect()
-    .await;
-    results.into_iter().collect()
+        .collect()
 }
 
 /// Waits (up to a minute) until the server uses under 5 % of a core over 300 ms.

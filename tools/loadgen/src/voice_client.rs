@@ -20,6 +20,8 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
+use crate::voice::webrtc_client::WebClient;
+
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Intent bit 7: the session receives voice state updates (its own included).
@@ -86,8 +88,16 @@ pub(crate) fn tls_connector(ca: &Path) -> anyhow::Result<Connector> {
     Ok(Connector::Rustls(Arc::new(config)))
 }
 
-/// Runs the whole handshake for one participant.
-pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joined> {
+/// Everything up to READY: the gateway session (kept alive in the background from here on) and
+/// the voice WebSocket that received READY.
+struct Handshake {
+    voice: Ws,
+    heartbeat: Duration,
+    ready: Value,
+    gateway_keeper: JoinHandle<()>,
+}
+
+async fn handshake(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Handshake> {
     let (mut gateway, _) = tokio_tungstenite::connect_async(&spec.gateway_url).await.context("gateway connect")?;
     let hello = next_json(&mut gateway).await?;
     let interval = hello["d"]["heartbeat_interval"].as_u64().context("HELLO without heartbeat_interval")?;
@@ -146,6 +156,12 @@ pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joi
             _ => {}
         }
     };
+    Ok(Handshake { voice, heartbeat, ready, gateway_keeper })
+}
+
+/// Runs the whole handshake for one native participant.
+pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joined> {
+    let Handshake { mut voice, heartbeat, ready, gateway_keeper } = handshake(spec, tls).await?;
     let ssrc = ready["ssrc"].as_u64().and_then(|s| u32::try_from(s).ok()).context("READY ssrc")?;
     let media: SocketAddr = format!("{}:{}", ready["ip"].as_str().context("READY ip")?, ready["port"]).parse()?;
     let udp = UdpSocket::bind("127.0.0.1:0").await?;
@@ -153,12 +169,7 @@ pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joi
     let select = json!({"op": 1, "d": {"protocol": "udp", "data": {"address": seen.ip().to_string(),
         "port": seen.port(), "mode": spec.mode.as_str()}}});
     voice.send(Message::text(select.to_string())).await?;
-    let description = loop {
-        let message = next_json(&mut voice).await?;
-        if message["op"] == 4 {
-            break message["d"].clone();
-        }
-    };
+    let description = session_description(&mut voice).await?;
     let key: Vec<u8> = description["secret_key"]
         .as_array()
         .context("SESSION_DESCRIPTION without secret_key")?
@@ -177,6 +188,57 @@ pub(crate) async fn join(spec: &JoinSpec, tls: &Connector) -> anyhow::Result<Joi
         keepers: vec![gateway_keeper, voice_keeper],
         voice_tx,
     })
+}
+
+/// A participant that joined through WebRTC: its str0m client (connected later, by the
+/// media thread) and the tasks keeping its WebSockets alive.
+#[derive(Debug)]
+pub(crate) struct JoinedWeb {
+    /// Taken by the media thread.
+    pub(crate) client: Option<WebClient>,
+    pub(crate) ssrc: u32,
+    keepers: Vec<JoinHandle<()>>,
+    voice_tx: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl Drop for JoinedWeb {
+    fn drop(&mut self) {
+        for task in &self.keepers {
+            task.abort();
+        }
+    }
+}
+
+impl JoinedWeb {
+    /// Sends op 5 SPEAKING (microphone), as the web client does once connected.
+    pub(crate) fn speaking(&self) {
+        let _ = self.voice_tx.send(json!({"op": 5, "d": {"speaking": 1, "delay": 0, "ssrc": self.ssrc}}).to_string());
+    }
+}
+
+/// The handshake of a browser: READY, then SELECT_PROTOCOL `webrtc` with an offer of one
+/// microphone and `audio_slots` receive m-lines, and SESSION_DESCRIPTION's answer.
+pub(crate) async fn join_webrtc(spec: &JoinSpec, tls: &Connector, audio_slots: usize) -> anyhow::Result<JoinedWeb> {
+    let Handshake { mut voice, heartbeat, ready, gateway_keeper } = handshake(spec, tls).await?;
+    let ssrc = ready["ssrc"].as_u64().and_then(|s| u32::try_from(s).ok()).context("READY ssrc")?;
+    let (mut client, offer, pending) = WebClient::offering(std::net::Ipv4Addr::LOCALHOST.into(), audio_slots)?;
+    let select = json!({"op": 1, "d": {"protocol": "webrtc", "data": offer}});
+    voice.send(Message::text(select.to_string())).await?;
+    let description = session_description(&mut voice).await?;
+    let answer = description["sdp"].as_str().context("SESSION_DESCRIPTION without sdp")?;
+    client.accept(pending, answer)?;
+    let (voice_tx, voice_rx) = tokio::sync::mpsc::unbounded_channel();
+    let voice_keeper = tokio::spawn(keep_voice(voice, heartbeat, voice_rx));
+    Ok(JoinedWeb { client: Some(client), ssrc, keepers: vec![gateway_keeper, voice_keeper], voice_tx })
+}
+
+async fn session_description(voice: &mut Ws) -> anyhow::Result<Value> {
+    loop {
+        let message = next_json(voice).await?;
+        if message["op"] == 4 {
+            return Ok(message["d"].clone());
+        }
+    }
 }
 
 /// IP discovery: the 74-byte request until a reply comes (UDP may drop one under load).

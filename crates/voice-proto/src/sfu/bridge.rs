@@ -19,6 +19,9 @@ pub enum SfuEvent {
     Slots { to: u32, ssrc: u32, user_id: u64, audio: Option<String>, camera: Option<String>, screen: Option<String> },
 }
 
+/// Audio levels at or below -70 dBov count as silence.
+const SILENCE_DBOV: u8 = 70;
+
 /// RTP payload type native clients expect Opus with (Discord's).
 const NATIVE_OPUS_PT: u8 = 120;
 
@@ -86,6 +89,7 @@ impl Sfu {
 
     /// Drives the timers of every browser connection that is due.
     pub fn handle_timeout(&mut self, now: Instant, out: &mut super::Batch) {
+        self.clock = Some(now);
         let due: Vec<u32> = self
             .browsers
             .iter()
@@ -186,6 +190,14 @@ impl Sfu {
             return;
         }
         let room = p.room;
+        // RFC 6464 level: 0 is loudest, 127 silence; browsers send packets even when silent.
+        if media.feed == Feed::Audio
+            && media.audio_level.is_none_or(|level| level.unsigned_abs() < SILENCE_DBOV)
+            && !super::active(p.last_voice.replace(now), now)
+        {
+            self.reassign(room);
+        }
+        let Some(p) = self.participants.get_mut(&sender) else { return };
         // Borrowed out and put back, so the loop can take receivers mutably.
         let layers = p.web.as_mut().map(|w| std::mem::take(&mut w.layers)).unwrap_or_default();
         let count = self.rooms.get(&room).map_or(0, Vec::len);
@@ -237,20 +249,24 @@ impl Sfu {
     /// notice for every browser whose slots for someone changed.
     pub(super) fn reassign(&mut self, room: u64) {
         let Some(members) = self.rooms.get(&room) else { return };
-        let senders: Vec<(u32, u64, bool, bool)> = members
+        let now = self.clock;
+        let mut senders: Vec<(u32, u64, bool, bool, bool)> = members
             .iter()
             .filter_map(|&s| {
                 let p = self.participants.get(&s)?;
                 let (camera, screen) = p.web.as_ref().map_or((false, false), |w| (w.camera_on, w.screen_on));
-                Some((s, p.user_id, camera, screen))
+                let speaking = now.is_some_and(|now| super::active(p.last_voice, now));
+                Some((s, p.user_id, camera, screen, speaking))
             })
             .collect();
+        // Who is speaking comes first, then everyone in joining order (the sort is stable).
+        senders.sort_by_key(|s| !s.4);
         for &(to, ..) in &senders {
             let Some(web) = self.participants.get_mut(&to).and_then(|p| p.web.as_mut()) else { continue };
             let wanted: Vec<(u32, Feed)> = senders
                 .iter()
                 .filter(|s| s.0 != to)
-                .flat_map(|&(s, _, camera, screen)| {
+                .flat_map(|&(s, _, camera, screen, _)| {
                     [Some((s, Feed::Audio)), camera.then_some((s, Feed::Camera)), screen.then_some((s, Feed::Screen))]
                 })
                 .flatten()

@@ -84,6 +84,9 @@ struct Participant {
     /// The counters of this participant's recent packets, so a replayed packet is dropped.
     replay: ReplayWindow,
     last_received: Option<Instant>,
+    /// When it last sent voice (audio at all from native clients, which stop when silent;
+    /// audio above the silence level from browsers): speakers come first for receive slots.
+    last_voice: Option<Instant>,
     /// A browser: its WebRTC connection (the fields above about keys and addresses are unused).
     web: Option<Box<WebPeer>>,
 }
@@ -114,6 +117,8 @@ pub struct Sfu {
     peer_events: Vec<PeerEvent>,
     /// What signalling must tell clients.
     notices: VecDeque<SfuEvent>,
+    /// The time of the newest input, for slot priorities.
+    clock: Option<Instant>,
     /// The DTLS certificate every browser connection presents (made at the first offer).
     dtls_cert: Option<str0m::config::DtlsCert>,
 }
@@ -139,6 +144,7 @@ impl Sfu {
                 tx_counter: FIRST_TX_COUNTER,
                 replay: ReplayWindow::default(),
                 last_received: None,
+                last_voice: None,
                 web: None,
             },
         );
@@ -252,6 +258,7 @@ impl Sfu {
     /// here, so one batch can collect the answers to many received datagrams).
     pub fn handle_batch(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Batch) {
         self.stats.received += 1;
+        self.clock = Some(now);
         if !self.web_addrs.is_empty()
             && let Some(&ssrc) = self.web_addrs.get(&from)
         {
@@ -359,6 +366,12 @@ impl Sfu {
             self.stats.dropped_muted += 1;
             return;
         }
+        let room = sender.room;
+        if !active(sender.last_voice.replace(now), now) && !self.browsers.is_empty() {
+            // A new speaker may need a receive slot some browser gave to someone silent.
+            self.reassign(room);
+        }
+        let Some(sender) = self.participants.get(&header.ssrc) else { return };
         let Some(members) = self.rooms.get(&sender.room) else { return };
         let prefix = &data[..header.prefix_len];
         // Built at the first browser among the receivers: one payload copy shared by all of them.
@@ -393,6 +406,14 @@ impl Sfu {
         }
         self.process_queue(now, out);
     }
+}
+
+/// Someone who sent voice this recently counts as speaking (for receive slots).
+const SPEAKING_RECENTLY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether voice last sent at `last` is recent at `now`.
+fn active(last: Option<Instant>, now: Instant) -> bool {
+    last.is_some_and(|t| now.saturating_duration_since(t) < SPEAKING_RECENTLY)
 }
 
 /// The first nonce counter of packets the SFU seals for a participant. The participant's own

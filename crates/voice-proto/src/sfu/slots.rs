@@ -85,10 +85,21 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
-    /// Makes the slots carry `wanted` (in priority order) as far as there are slots, keeping
-    /// every assignment that is still wanted where it is. Returns the senders whose slots
-    /// changed.
+    /// Makes the slots carry the first of `wanted` (in priority order) as far as there are
+    /// slots of each kind, keeping every assignment that is still among them where it is (a
+    /// receiver's jitter buffer keeps its stream). Returns the senders whose slots changed.
     pub(crate) fn assign(&mut self, wanted: &[(u32, Feed)]) -> Vec<u32> {
+        let (audio, video) = (self.audio.len(), self.video.len());
+        let mut carried = Vec::with_capacity(wanted.len());
+        let (mut a, mut v) = (0, 0);
+        for &w in wanted {
+            let (count, cap) = if w.1 == Feed::Audio { (&mut a, audio) } else { (&mut v, video) };
+            if *count < cap {
+                *count += 1;
+                carried.push(w);
+            }
+        }
+        let wanted = &carried[..];
         let mut changed = Vec::new();
         for slots in [&mut self.audio, &mut self.video] {
             for slot in slots.iter_mut() {
@@ -275,6 +286,17 @@ mod tests {
         assert_eq!(slots.video_in_use(), 1);
         assert_eq!(slots.assign(&[]), vec![9, 11]);
         assert_eq!(slots.video_in_use(), 0);
+    }
+
+    #[test]
+    fn higher_priority_senders_take_slots_from_lower_ones() {
+        let mut slots = Slots { audio: vec![Slot::new(mid("a0")), Slot::new(mid("a1"))], video: vec![] };
+        slots.assign(&[(1, Feed::Audio), (2, Feed::Audio), (3, Feed::Audio)]);
+        assert_eq!((slots.mid_of(1, Feed::Audio), slots.mid_of(2, Feed::Audio)), (Some(mid("a0")), Some(mid("a1"))));
+        // 3 starts speaking and comes first: 2 (now last) loses its slot to it, 1 keeps a0.
+        assert_eq!(slots.assign(&[(3, Feed::Audio), (1, Feed::Audio), (2, Feed::Audio)]), vec![2, 3]);
+        assert_eq!((slots.mid_of(1, Feed::Audio), slots.mid_of(3, Feed::Audio)), (Some(mid("a0")), Some(mid("a1"))));
+        assert_eq!(slots.mid_of(2, Feed::Audio), None);
     }
 
     #[test]

@@ -52,6 +52,13 @@ pub(crate) fn native_audio(header: &crate::rtp::RtpHeader, plaintext: &[u8]) -> 
     })
 }
 
+/// Whether an offer has a receive-only video m-line (a video slot).
+fn receives_video(sdp: &str) -> bool {
+    sdp.split("\nm=")
+        .skip(1)
+        .any(|media| media.starts_with("video") && media.lines().any(|l| l.trim_end() == "a=recvonly"))
+}
+
 /// What a browser's connection produced that concerns others.
 #[derive(Debug)]
 pub(crate) enum PeerEvent {
@@ -109,22 +116,30 @@ impl WebPeer {
         offer: &str,
         cert: &DtlsCert,
     ) -> Result<(WebPeer, String), Error> {
+        let receives_video = receives_video(offer);
         let offer = SdpOffer::from_sdp_string(offer).map_err(|_| Error::Sdp)?;
-        let mut rtc = Rtc::builder()
+        let mut config = Rtc::builder()
             .set_dtls_cert(cert.clone())
             .set_ice_lite(true)
             .set_rtp_mode(true)
             // Forwarding needs one codec per kind that every browser speaks.
             .clear_codecs()
             .enable_opus(true, false)
-            .enable_vp8(true)
-            .enable_bwe(Some(Bitrate::kbps(600)))
-            .build(now);
+            .enable_vp8(true);
+        // The bandwidth estimate picks simulcast layers for video slots. An audio-only peer has
+        // no use for it, and without it str0m needs no pacer, whose timer walks every stream of
+        // the peer every few milliseconds.
+        if receives_video {
+            config = config.enable_bwe(Some(Bitrate::kbps(600)));
+        }
+        let mut rtc = config.build(now);
         let candidate = Candidate::host(local, "udp").map_err(|_| Error::WebRtc)?;
         rtc.add_local_candidate(candidate).ok_or(Error::WebRtc)?;
         let answer = rtc.sdp_api().accept_offer(offer).map_err(|_| Error::Sdp)?;
-        // No padding floor of our own: probing finds room for video when a camera is on.
-        rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::mbps(3));
+        if receives_video {
+            // No padding floor of our own: probing finds room for video when a camera is on.
+            rtc.bwe().set_bitrate(Bitrate::ZERO, Bitrate::mbps(3));
+        }
         let ufrag = rtc.direct_api().local_ice_credentials().ufrag;
         let mut peer = WebPeer {
             rtc,
