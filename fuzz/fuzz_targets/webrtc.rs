@@ -71,6 +71,7 @@ fuzz_target!(|data: &[u8]| {
             bytes.to_vec()
         };
         sfu.handle_batch(t, from, &datagram, &mut out);
+        sfu.flush(t, &mut out);
         t += Duration::from_millis(u64::from(*kind));
         if sfu.poll_timeout().is_some_and(|at| at <= t) {
             sfu.handle_timeout(t, &mut out);

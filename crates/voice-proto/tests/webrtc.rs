@@ -176,6 +176,7 @@ impl World {
             for (from, data) in &to_sfu {
                 self.sfu.handle_batch(self.now, *from, data, &mut out);
             }
+            self.sfu.flush(self.now, &mut out);
             if self.sfu.poll_timeout().is_some_and(|t| t <= self.now) {
                 self.sfu.handle_timeout(self.now, &mut out);
             }
@@ -198,6 +199,7 @@ impl World {
                 for (from, data) in &to_sfu {
                     self.sfu.handle_batch(self.now, *from, data, &mut more);
                 }
+                self.sfu.flush(self.now, &mut more);
                 if !more.is_empty() {
                     self.deliver(&more);
                 }
@@ -286,6 +288,7 @@ fn browsers_and_natives_hear_each_other() {
         let mut out = Batch::new();
         let (now, from) = (w.now, w.natives[n].addr);
         w.sfu.handle_batch(now, from, &packet, &mut out);
+        w.sfu.flush(now, &mut out);
         w.deliver(&out);
         w.run(1, Duration::from_millis(20));
     }
@@ -337,6 +340,7 @@ fn slots_follow_membership_and_a_full_set_leaves_the_rest_out() {
     let mut out = Batch::new();
     let (now, from) = (w.now, w.natives[2].addr);
     w.sfu.handle_batch(now, from, &packet, &mut out);
+    w.sfu.flush(now, &mut out);
     w.deliver(&out);
     w.run(2, Duration::from_millis(10));
     assert_eq!(w.slot_of(1, 5), only, "the speaker takes the slot");

@@ -96,6 +96,10 @@ impl SfuHandle {
 /// Largest datagram read: RTP of a 20 ms Opus frame is well under this, video later is ≤ MTU.
 const MAX_DATAGRAM: usize = 2048;
 
+/// Browsers' timers (RTCP, retransmissions, pacing, ICE) are served at most this often: str0m
+/// asks for wakeups every few milliseconds per peer, and none of them needs better precision.
+const TIMER_TICK: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// Datagrams read per `recvmmsg`: enough to amortise the syscall, small enough that the
 /// answers to one read (up to a thousand listeners each) stay a bounded batch.
 const RECV_BATCH: usize = 32;
@@ -168,11 +172,13 @@ fn run(
     let mut send_headers = MultiHeaders::<SockaddrStorage>::preallocate(SEND_BATCH, None);
     let mut addrs: Vec<Option<SockaddrStorage>> = Vec::with_capacity(SEND_BATCH);
     let mut out = Batch::new();
+    let mut last_timers = Instant::now();
     loop {
         received.clear();
         // Native participants need no timers: block until a datagram comes. With browsers
-        // connected, wait no longer than their next deadline.
-        let deadline = sfu.poll_timeout();
+        // connected, wait no longer than their next deadline — coalesced to one pass per
+        // TIMER_TICK, so a hundred peers' timers cost one wakeup, not a hundred.
+        let deadline = sfu.poll_timeout().map(|at| at.max(last_timers + TIMER_TICK));
         let flags = match deadline {
             None => MsgFlags::MSG_WAITFORONE,
             Some(at) if readable_before(socket, at) => MsgFlags::MSG_DONTWAIT,
@@ -209,8 +215,10 @@ fn run(
                 }
             }
         }
-        if sfu.poll_timeout().is_some_and(|at| at <= now) {
+        sfu.flush(now, &mut out);
+        if now >= last_timers + TIMER_TICK && sfu.poll_timeout().is_some_and(|at| at <= now) {
             sfu.handle_timeout(now, &mut out);
+            last_timers = now;
         }
         send_all(socket, &out, &mut send_headers, &mut addrs);
         while let Some(event) = sfu.poll_event() {

@@ -108,6 +108,23 @@ impl Sfu {
             }
         }
         self.process_queue(now, out);
+        self.flush(now, out);
+    }
+
+    /// Sends what was forwarded to browsers since the last flush (their connections turn the
+    /// queued packets into SRTP datagrams in `out`). Drivers call it once per batch of
+    /// received datagrams, before sending `out`.
+    pub fn flush(&mut self, now: Instant, out: &mut super::Batch) {
+        while !self.unflushed.is_empty() {
+            for ssrc in std::mem::take(&mut self.unflushed) {
+                let Some(web) = self.participants.get_mut(&ssrc).and_then(|p| p.web.as_mut()) else { continue };
+                web.flush(out, &mut self.peer_events);
+                self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));
+            }
+            // Draining may have produced keyframe requests, which may forward nothing more
+            // but are worked off here.
+            self.process_queue(now, out);
+        }
     }
 
     /// The next thing signalling must tell a client.
@@ -214,6 +231,9 @@ impl Sfu {
             if let Some(web) = receiver.web.as_mut() {
                 if let Some(rid) = web.forward(now, sender, media, &layers, out, &mut self.peer_events) {
                     keyframes.push((media.feed, rid));
+                }
+                if web.unflushed && !self.unflushed.contains(&ssrc) {
+                    self.unflushed.push(ssrc);
                 }
                 self.stats.forwarded += 1;
                 self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));

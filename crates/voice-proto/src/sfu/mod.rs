@@ -117,6 +117,8 @@ pub struct Sfu {
     peer_events: Vec<PeerEvent>,
     /// What signalling must tell clients.
     notices: VecDeque<SfuEvent>,
+    /// Browsers with forwarded packets not yet drained (see [`Sfu::flush`]).
+    unflushed: Vec<u32>,
     /// The time of the newest input, for slot priorities.
     clock: Option<Instant>,
     /// The DTLS certificate every browser connection presents (made at the first offer).
@@ -250,12 +252,14 @@ impl Sfu {
         let mut batch = std::mem::take(&mut self.compat);
         batch.clear();
         self.handle_batch(now, from, data, &mut batch);
+        self.flush(now, &mut batch);
         out.extend(batch.iter().map(|(to, data)| Transmit { to, data: data.to_vec() }));
         self.compat = batch;
     }
 
     /// [`Sfu::handle`] for drivers: the datagrams to send are appended to `out` (not cleared
-    /// here, so one batch can collect the answers to many received datagrams).
+    /// here, so one batch can collect the answers to many received datagrams). Packets for
+    /// browsers are only queued in their connections: call [`Sfu::flush`] after the batch.
     pub fn handle_batch(&mut self, now: Instant, from: SocketAddr, data: &[u8], out: &mut Batch) {
         self.stats.received += 1;
         self.clock = Some(now);
@@ -390,6 +394,9 @@ impl Sfu {
                 }
                 let Some(media) = &media else { continue };
                 let _ = web.forward(now, header.ssrc, media, &[], out, &mut self.peer_events);
+                if web.unflushed && !self.unflushed.contains(&ssrc) {
+                    self.unflushed.push(ssrc);
+                }
                 self.stats.forwarded += 1;
                 self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));
                 continue;

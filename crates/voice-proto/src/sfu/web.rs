@@ -101,6 +101,8 @@ pub(crate) struct WebPeer {
     pub(crate) alive: bool,
     /// Slots were added since the SFU last looked: they need owners.
     pub(crate) slots_added: bool,
+    /// Packets were written since the last drain.
+    pub(crate) unflushed: bool,
 }
 
 /// Browsers' addresses a peer keeps (one per candidate pair that checked in).
@@ -157,6 +159,7 @@ impl WebPeer {
             estimate: None,
             alive: true,
             slots_added: false,
+            unflushed: false,
         };
         for params in peer.rtc.codec_config().params() {
             match params.spec().codec {
@@ -270,8 +273,18 @@ impl WebPeer {
         let mut api = self.rtc.direct_api();
         let Some(stream) = api.stream_tx_by_mid(mid, None) else { return keyframe_wanted };
         stream.write_rtp(write);
-        self.drain(out, events);
+        // Drained by `flush` once the whole batch of received datagrams is forwarded: one
+        // drain (which walks all of the peer's streams) per batch instead of one per packet.
+        let _ = (out, events);
+        self.unflushed = true;
         keyframe_wanted
+    }
+
+    /// Drains what `forward` wrote.
+    pub(crate) fn flush(&mut self, out: &mut Batch, events: &mut Vec<PeerEvent>) {
+        if self.unflushed {
+            self.drain(out, events);
+        }
     }
 
     /// Asks the browser for a keyframe of its camera (layer `rid`) or screen.
@@ -305,6 +318,7 @@ impl WebPeer {
     }
 
     fn drain(&mut self, out: &mut Batch, events: &mut Vec<PeerEvent>) {
+        self.unflushed = false;
         loop {
             match self.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => {
