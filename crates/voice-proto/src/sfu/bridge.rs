@@ -118,7 +118,7 @@ impl Sfu {
         while !self.unflushed.is_empty() {
             for ssrc in std::mem::take(&mut self.unflushed) {
                 let Some(web) = self.participants.get_mut(&ssrc).and_then(|p| p.web.as_mut()) else { continue };
-                web.flush(out, &mut self.peer_events);
+                web.flush(now, out, &mut self.peer_events);
                 self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));
             }
             // Draining may have produced keyframe requests, which may forward nothing more

@@ -280,9 +280,14 @@ impl WebPeer {
         keyframe_wanted
     }
 
-    /// Drains what `forward` wrote.
-    pub(crate) fn flush(&mut self, out: &mut Batch, events: &mut Vec<PeerEvent>) {
+    /// Sends what `forward` wrote: str0m's egress runs when time advances, so the peer gets
+    /// `now` first (else the packets would wait for its next timer).
+    pub(crate) fn flush(&mut self, now: Instant, out: &mut Batch, events: &mut Vec<PeerEvent>) {
         if self.unflushed {
+            if self.rtc.handle_input(Input::Timeout(now)).is_err() {
+                self.fail();
+                return;
+            }
             self.drain(out, events);
         }
     }
