@@ -98,11 +98,7 @@ impl WebClient {
     /// Reads everything queued on the socket and lets time pass; `latency` gets the stamps of
     /// packets received.
     fn poll(&mut self, now: Instant, epoch: Instant, buf: &mut [u8], latency: &mut Histogram<u64>) {
-        loop {
-            let (n, from) = match self.udp.recv_from(buf) {
-                Ok(got) => got,
-                Err(_) => break,
-            };
+        while let Ok((n, from)) = self.udp.recv_from(buf) {
             let Ok(receive) = Receive::new(Protocol::Udp, from, self.local, &buf[..n]) else { continue };
             if self.rtc.handle_input(Input::Receive(now, receive)).is_ok() {
                 self.drain(now, epoch, latency);

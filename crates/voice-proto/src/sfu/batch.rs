@@ -13,7 +13,7 @@ pub struct Transmit {
     pub data: Vec<u8>,
 }
 
-/// The datagrams one or more [`Sfu::handle_batch`] calls produced, packed back to back in one
+/// The datagrams one or more [`Sfu::handle_batch`](super::Sfu::handle_batch) calls produced, packed back to back in one
 /// buffer that is reused from batch to batch: forwarding a packet to a thousand listeners
 /// allocates nothing once the buffer has grown, and the driver hands the whole batch to one
 /// `sendmmsg`.

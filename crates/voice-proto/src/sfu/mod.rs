@@ -8,7 +8,7 @@
 //! receivers see the sender's SSRC, sequence, timestamp and payload type. Native participants
 //! need no timers: nothing happens unless a datagram arrives, so a silent channel costs nothing.
 //!
-//! Browsers take part through WebRTC ([`bridge`], [`web`]): each has a str0m peer connection on
+//! Browsers take part through WebRTC (modules `bridge` and `web`): each has a str0m peer connection on
 //! the same socket, found by the address its ICE checks came from. Their packets and native ones
 //! are bridged both ways packet by packet (Opus payloads are the same on both sides; only the
 //! transport differs), so every room mixes both kinds freely.
