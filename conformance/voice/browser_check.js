@@ -24,20 +24,9 @@ const VOICE = seed.voice_channels[0].id;
 const [A, B] = seed.users;
 const checks = new Checks(run, resultsPath);
 
-// sfu-stack.md §5.i, plus fake devices for getUserMedia and getDisplayMedia.
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
+// sfu-stack.md §5.i, plus fake devices for getUserMedia and getDisplayMedia (shared with web/e2e).
+const chromiumFlags = require('../../web/e2e/chromium-flags.json');
+const FLAGS = [...chromiumFlags.base, ...chromiumFlags.media];
 
 async function waitUntil(what, predicate, ms = 15_000) {
   const until = Date.now() + ms;

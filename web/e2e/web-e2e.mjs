@@ -103,15 +103,7 @@ async function waitFor(message, predicate, timeout = WAIT) {
 
 // ---------------------------------------------------------------- pages
 
-const args = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const args = JSON.parse(fs.readFileSync(new URL('./chromium-flags.json', import.meta.url), 'utf8')).base;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   headless: true,

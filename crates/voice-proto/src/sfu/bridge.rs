@@ -229,14 +229,16 @@ impl Sfu {
                 continue;
             }
             if let Some(web) = receiver.web.as_mut() {
-                if let Some(rid) = web.forward(now, sender, media, &layers, out, &mut self.peer_events) {
+                let written = web.written;
+                if let Some(rid) = web.forward(now, sender, media, &layers) {
                     keyframes.push((media.feed, rid));
                 }
-                if web.unflushed && !self.unflushed.contains(&ssrc) {
-                    self.unflushed.push(ssrc);
+                if web.written > written {
+                    self.stats.forwarded += 1;
+                    if !self.unflushed.contains(&ssrc) {
+                        self.unflushed.push(ssrc);
+                    }
                 }
-                self.stats.forwarded += 1;
-                self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));
                 continue;
             }
             if media.feed != Feed::Audio {

@@ -393,12 +393,14 @@ impl Sfu {
                     media = web::native_audio(&header, &self.scratch);
                 }
                 let Some(media) = &media else { continue };
-                let _ = web.forward(now, header.ssrc, media, &[], out, &mut self.peer_events);
-                if web.unflushed && !self.unflushed.contains(&ssrc) {
-                    self.unflushed.push(ssrc);
+                let written = web.written;
+                let _ = web.forward(now, header.ssrc, media, &[]);
+                if web.written > written {
+                    self.stats.forwarded += 1;
+                    if !self.unflushed.contains(&ssrc) {
+                        self.unflushed.push(ssrc);
+                    }
                 }
-                self.stats.forwarded += 1;
-                self.queue.extend(self.peer_events.drain(..).map(|e| (ssrc, e)));
                 continue;
             }
             let (Some(cipher), Some(to), false) = (&receiver.cipher, receiver.addr, receiver.deafened) else {

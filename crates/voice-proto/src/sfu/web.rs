@@ -103,6 +103,8 @@ pub(crate) struct WebPeer {
     pub(crate) slots_added: bool,
     /// Packets were written since the last drain.
     pub(crate) unflushed: bool,
+    /// Packets written into its slots, ever.
+    pub(crate) written: u64,
 }
 
 /// Browsers' addresses a peer keeps (one per candidate pair that checked in).
@@ -160,6 +162,7 @@ impl WebPeer {
             alive: true,
             slots_added: false,
             unflushed: false,
+            written: 0,
         };
         for params in peer.rtc.codec_config().params() {
             match params.spec().codec {
@@ -214,16 +217,15 @@ impl WebPeer {
         self.drain(out, events);
     }
 
-    /// Writes `media` from `sender` into the slot carrying it, if any. Returns the layer to
-    /// ask the sender a keyframe of, when the slot waits for one.
+    /// Writes `media` from `sender` into the slot carrying it, if any (sent at the next
+    /// [`WebPeer::flush`]). Returns the layer to ask the sender a keyframe of, when the slot
+    /// waits for one.
     pub(crate) fn forward(
         &mut self,
         now: Instant,
         sender: u32,
         media: &Media,
         sender_layers: &[Rid],
-        out: &mut Batch,
-        events: &mut Vec<PeerEvent>,
     ) -> Option<Option<Rid>> {
         if !self.alive {
             return None;
@@ -275,8 +277,8 @@ impl WebPeer {
         stream.write_rtp(write);
         // Drained by `flush` once the whole batch of received datagrams is forwarded: one
         // drain (which walks all of the peer's streams) per batch instead of one per packet.
-        let _ = (out, events);
         self.unflushed = true;
+        self.written += 1;
         keyframe_wanted
     }
 
